@@ -1,0 +1,92 @@
+# vfio-claim: plain Makefile (honours CFLAGS, LDFLAGS, CPPFLAGS, PREFIX, DESTDIR)
+VERSION    := 0.1.0
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+             -Wno-unused-parameter -Werror=implicit-function-declaration
+PKGS      := libkmod libudev blkid
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:.c=.o)
+HDRS := $(wildcard src/*.h)
+
+all: vfio-claim
+
+vfio-claim: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
+
+src/%.o: src/%.c $(HDRS)
+	$(CC) $(CPPFLAGS) -DVERSION='"$(VERSION)"' -D_GNU_SOURCE -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+tests/fakekernel.so: tests/fakekernel.c
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
+
+# The sanitizer build lives in its own folder so it never mixes objects with the normal one.
+build-asan/vfio-claim: $(SRCS) $(HDRS)
+	mkdir -p build-asan
+	$(CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) -O1 -g \
+		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+		-o $@ $(SRCS) $(PKG_LIBS)
+
+check: vfio-claim tests/fakekernel.so build-asan/vfio-claim
+	tests/run-tests.sh ./vfio-claim
+	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
+	clang-format --dry-run -Werror src/*.c src/*.h tests/fakekernel.c
+
+bench: vfio-claim
+	tests/bench.sh ./vfio-claim
+
+format:
+	clang-format -i src/*.c src/*.h tests/fakekernel.c
+
+clean:
+	rm -f vfio-claim src/*.o tests/fakekernel.so
+	rm -rf build-asan tests/out
+
+# install: the program and everything that puts it into a Debian system and its boot.
+# The boot integrations sit where initramfs-tools, dracut and udev look for them, whatever PREFIX
+# says; the rule and hooks name the program as $(SBINDIR)/vfio-claim. The initramfs-tools boot
+# script is installed as init-top/00-vfio-claim so that ORDER runs it before "udev" (see
+# initramfs-hook/init-top). Debian 12 ships udev rules in /lib/udev/rules.d (udevdir in udev.pc)
+# and asks packages not to move files between /lib and /usr/lib yet; override with UDEVDIR=.
+# The example configuration goes to /etc/vfio-claim.d as a conffile: it is fully commented, so it
+# claims nothing, and it sits where a user looks for the configuration and starts editing, like
+# the commented files in /etc/modprobe.d. /usr/lib/vfio-claim.d is for other packages' defaults.
+SYSCONFDIR    ?= /etc
+UDEVDIR       ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null),/lib/udev)
+INITRAMFSDIR  ?= /usr/share/initramfs-tools
+DRACUTDIR     ?= /usr/lib/dracut/modules.d
+VENDORCONFDIR := /usr/lib/vfio-claim.d
+HELPERDIR     := /usr/lib/vfio-claim
+SUBST_SBIN    := sed -e 's|/usr/sbin/vfio-claim|$(SBINDIR)/vfio-claim|g'
+
+install: vfio-claim
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UDEVDIR)/rules.d \
+		$(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top \
+		$(DESTDIR)$(DRACUTDIR)/90vfio-claim $(DESTDIR)$(HELPERDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/vfio-claim.d $(DESTDIR)$(VENDORCONFDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 vfio-claim $(DESTDIR)$(SBINDIR)/vfio-claim
+	$(SUBST_SBIN) udev/70-vfio-claim.rules > $(DESTDIR)$(UDEVDIR)/rules.d/70-vfio-claim.rules
+	chmod 0644 $(DESTDIR)$(UDEVDIR)/rules.d/70-vfio-claim.rules
+	$(SUBST_SBIN) initramfs-hook/hook > $(DESTDIR)$(INITRAMFSDIR)/hooks/vfio-claim
+	$(SUBST_SBIN) initramfs-hook/init-top > $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/00-vfio-claim
+	$(SUBST_SBIN) dracut/90vfio-claim/module-setup.sh > $(DESTDIR)$(DRACUTDIR)/90vfio-claim/module-setup.sh
+	$(SUBST_SBIN) dracut/90vfio-claim/vfio-claim-boot.sh > $(DESTDIR)$(DRACUTDIR)/90vfio-claim/vfio-claim-boot.sh
+	chmod 0755 $(DESTDIR)$(INITRAMFSDIR)/hooks/vfio-claim \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/00-vfio-claim \
+		$(DESTDIR)$(DRACUTDIR)/90vfio-claim/module-setup.sh \
+		$(DESTDIR)$(DRACUTDIR)/90vfio-claim/vfio-claim-boot.sh
+	install -m 0755 initramfs-hook/copy-config $(DESTDIR)$(HELPERDIR)/copy-config
+	install -m 0644 conf.d/*.conf $(DESTDIR)$(SYSCONFDIR)/vfio-claim.d/
+	install -m 0644 docs/vfio-claim.8 $(DESTDIR)$(MANDIR)/man8/vfio-claim.8
+	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
+
+.PHONY: all check bench format clean install

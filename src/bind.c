@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Claim and release mechanics (SPEC §7): only driver_override, unbind and drivers_probe. */
+#include "bind.h"
+#include "modload.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int fail(struct bind_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->step, sizeof(err->step), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int write_dev_attr(const struct pci_dev *d, const char *attr, const char *value)
+{
+	char *p = pci_sys_path(d, attr);
+	int r = write_attr(p, value);
+
+	free(p);
+	return r;
+}
+
+static int write_bus_attr(const char *rel, const char *value)
+{
+	char *p = root_path("/sys/bus/pci/%s", rel);
+	int r = write_attr(p, value);
+
+	free(p);
+	return r;
+}
+
+static int unbind(struct pci_dev *d)
+{
+	char *rel = xasprintf("drivers/%s/unbind", d->driver);
+	int r = write_bus_attr(rel, d->addr);
+
+	free(rel);
+	return r;
+}
+
+int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
+{
+	static const char *const modules[] = { "vfio-pci", "vfio_iommu_type1" };
+	int r;
+
+	r = pci_refresh_driver(d);
+	if (r < 0)
+		return fail(err, r, "read the driver link");
+	if (d->driver && streq(d->driver, "vfio-pci"))
+		return 0; /* idempotent: nothing to do */
+
+	/* modules first: a failure here leaves the device with its host driver */
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
+		r = modload_ensure(ctx, modules[i]);
+		if (r < 0)
+			return fail(err, r, "load module '%s'", modules[i]);
+	}
+	r = write_dev_attr(d, "driver_override", "vfio-pci");
+	if (r < 0)
+		return fail(err, r, "write 'vfio-pci' to driver_override");
+	if (d->driver) {
+		char *host = xstrdup(d->driver);
+		r = unbind(d);
+		if (r < 0) {
+			/* leave the device as it was: its host driver keeps it */
+			write_dev_attr(d, "driver_override", "\n");
+			r = fail(err, r, "unbind from '%s'", host);
+			free(host);
+			return r;
+		}
+		free(host);
+	}
+	r = write_bus_attr("drivers_probe", d->addr);
+	pci_refresh_driver(d);
+	if (d->driver && streq(d->driver, "vfio-pci"))
+		return 0;
+	if (d->iommu_group < 0 && !d->driver)
+		return 1; /* vfio-pci will not bind without an IOMMU; the override keeps hosts off */
+	if (r < 0)
+		return fail(err, r, "probe with vfio-pci");
+	return fail(err, -EIO, "verify: driver is '%s' after probe, not 'vfio-pci'",
+		    d->driver ? d->driver : "none");
+}
+
+int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
+		 struct bind_error *err)
+{
+	char *module = NULL, *modalias = NULL;
+	int r;
+
+	r = write_dev_attr(d, "driver_override", "\n");
+	if (r < 0)
+		return fail(err, r, "clear driver_override");
+	pci_refresh_driver(d);
+	if (d->driver && streq(d->driver, "vfio-pci")) {
+		r = unbind(d);
+		if (r < 0)
+			return fail(err, r, "unbind from 'vfio-pci'");
+	}
+	/* the host module: the one the state recorded, or the device's modalias */
+	if (host_module && *host_module)
+		module = xstrdup(host_module);
+	else if (pci_read_attr(d, "modalias", &modalias) == 0)
+		modload_lookup_alias(ctx, modalias, &module);
+	free(modalias);
+	if (module) {
+		r = modload_ensure(ctx, module);
+		if (r < 0) {
+			r = fail(err, r, "load host module '%s'", module);
+			free(module);
+			return r;
+		}
+		free(module);
+	}
+	r = write_bus_attr("drivers_probe", d->addr);
+	pci_refresh_driver(d);
+	if (d->driver && streq(d->driver, "vfio-pci"))
+		return fail(err, -EBUSY, "verify: still bound to 'vfio-pci'");
+	if (r < 0 && r != -ENODEV && !d->driver)
+		return fail(err, r, "probe for a host driver");
+	return 0;
+}
+
+char *vfio_group_holders(int group)
+{
+	char *proc = root_path("/proc"), *want = xasprintf("/dev/vfio/%d", group), *out = NULL;
+	DIR *d = opendir(proc);
+	struct dirent *de;
+	size_t len = 0;
+
+	while (d && (de = readdir(d))) {
+		char *fddir, *comm = NULL, *p;
+		DIR *fds;
+		struct dirent *fe;
+		bool holds = false;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fddir = xasprintf("%s/%s/fd", proc, de->d_name);
+		fds = opendir(fddir);
+		while (fds && !holds && (fe = readdir(fds))) {
+			char target[PATH_MAX];
+			ssize_t k = readlinkat(dirfd(fds), fe->d_name, target, sizeof(target) - 1);
+			if (k < 0)
+				continue;
+			target[k] = '\0';
+			holds = streq(target, want);
+		}
+		if (fds)
+			closedir(fds);
+		free(fddir);
+		if (!holds)
+			continue;
+		p = xasprintf("%s/%s/comm", proc, de->d_name);
+		if (read_text(p, &comm) < 0)
+			comm = xstrdup("?");
+		free(p);
+		p = xasprintf("%s%s%s (%s)", out ? out : "", out ? ", " : "", de->d_name, comm);
+		free(out);
+		out = p;
+		len++;
+		free(comm);
+	}
+	if (d)
+		closedir(d);
+	free(proc);
+	free(want);
+	return out;
+}

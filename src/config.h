@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "match.h"
+
+enum group_policy { GROUP_STRICT, GROUP_WHOLE };
+
+struct perms {
+	char *owner, *group; /* names or numbers, NULL: unchanged */
+	int mode;            /* -1: unchanged */
+};
+
+struct rule {
+	struct selector *sels;
+	size_t nsels;
+	bool force;
+	char *tag;
+	struct perms perms;
+	char *origin; /* "FILE:LINE" or "cmdline" */
+};
+
+struct rules {
+	struct rule *v;
+	size_t n;
+};
+
+struct config_error {
+	char *file; /* "vfio_claim" and friends for the kernel command line */
+	unsigned line;
+	char *message;
+};
+
+struct config {
+	struct rules claims, excludes;
+	struct perms perms; /* default for /dev/vfio/N */
+	bool allow_boot_vga, keep_usb;
+	enum group_policy group_policy;
+	bool off; /* vfio_claim=off */
+	char *root_arg, *usr_arg; /* root= and mount.usr= from the command line */
+	struct config_error *errors;
+	size_t nerrors;
+	struct strv files;        /* files read, in order */
+	struct strv broken_files; /* files not applied because of errors */
+};
+
+/* Reads the configuration folders and the kernel command line under the root. */
+void config_load(struct config *cfg);
+void config_free(struct config *cfg);
+/* One configuration file's text: exported for the tests and for `claim` arguments. */
+void config_parse_text(struct config *cfg, const char *file, const char *text);
+void config_parse_cmdline(struct config *cfg, const char *cmdline);
+int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool allow_options,
+			   const char **bad, const char **why);
+void rule_free(struct rule *r);
+void config_add_error(struct config *cfg, const char *file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The one log sink: stderr, and the kernel log when a boot stage asks for it.
+ * Helpers never print; commands log once, at the caller.
+ */
+#include "log.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+static int verbosity;
+static int kmsg_fd = -1;
+
+void log_set_verbose(int verbose)
+{
+	verbosity = verbose;
+}
+
+void log_open_kmsg(void)
+{
+	char *path;
+
+	if (kmsg_fd >= 0)
+		return;
+	path = root_path("/dev/kmsg");
+	kmsg_fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC);
+	free(path);
+}
+
+void log_close(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -1;
+}
+
+static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = {
+		[LOG_LVL_ERR] = "error: ",
+		[LOG_LVL_WARN] = "warning: ",
+		[LOG_LVL_INFO] = "",
+		[LOG_LVL_DEBUG] = "debug: ",
+	};
+	char msg[2048];
+
+	if (lvl == LOG_LVL_DEBUG && verbosity < 1)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "vfio-claim: %s%s\n", prefix[lvl], msg);
+	if (kmsg_fd >= 0 && lvl != LOG_LVL_DEBUG) {
+		char line[2200];
+		int n = snprintf(line, sizeof(line), "<%d>vfio-claim: %s%s\n", lvl, prefix[lvl], msg);
+		if (n > 0 && write(kmsg_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
+			/* the kernel log is best effort: stderr already has the message */
+		}
+	}
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}
+
+static void kmod_log_fn(void *data, int priority, const char *file, int line, const char *fn,
+			const char *format, va_list args)
+{
+	char buf[1024];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), format, args);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (priority <= LOG_ERR)
+		log_msg(LOG_LVL_ERR, "libkmod: %s", buf);
+	else if (priority <= LOG_WARNING)
+		log_msg(LOG_LVL_WARN, "libkmod: %s", buf);
+	else
+		log_msg(LOG_LVL_DEBUG, "libkmod: %s", buf);
+}
+
+void log_setup_kmod(struct kmod_ctx *ctx)
+{
+	kmod_set_log_fn(ctx, kmod_log_fn, NULL);
+	kmod_set_log_priority(ctx, verbosity > 0 ? LOG_DEBUG : LOG_WARNING);
+}

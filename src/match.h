@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "sysfs.h"
+
+enum sel_kind { SEL_ADDR, SEL_IDS, SEL_CATEGORY, SEL_CLASS, SEL_PATH };
+
+struct selector {
+	enum sel_kind kind;
+	char *text; /* as written, for messages */
+	union {
+		struct {
+			unsigned domain, bus, slot;
+			int func; /* -1: any function */
+		} addr;
+		struct {
+			int32_t vendor, device, subvendor, subdevice; /* -1: any */
+		} ids;
+		unsigned category;
+		struct {
+			uint32_t value, mask;
+		} class;
+		char *path;
+	} u;
+};
+
+/* 0, or -EINVAL with *why set to a static explanation. */
+int selector_parse(const char *text, struct selector *sel, const char **why);
+void selector_free(struct selector *sel);
+bool selector_match(const struct selector *sel, const struct pci_dev *d);
+/* A udev rule match for devices this selector can select (a superset is fine). */
+char *selector_udev_match(const struct selector *sel);

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Decisions (SPEC §6): which devices a configuration selects, and the safety rules that veto a
+ * selection: the boot VGA device, the root file system's path, the last USB controller of a
+ * machine without PS/2, SR-IOV physical functions with VFs, and incomplete IOMMU groups.
+ */
+#include "policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *decision_name(enum decision d)
+{
+	switch (d) {
+	case DEC_CLAIM:
+		return "claim";
+	case DEC_REFUSE:
+		return "refuse";
+	default:
+		return "keep";
+	}
+}
+
+static void set(struct verdict *v, enum decision d, char *reason)
+{
+	free(v->reason);
+	v->decision = d;
+	v->reason = reason;
+}
+
+/* The first selector of the rule that matches, or NULL. */
+static const struct selector *rule_match(const struct rule *r, const struct pci_dev *d)
+{
+	for (size_t i = 0; i < r->nsels; i++)
+		if (selector_match(&r->sels[i], d))
+			return &r->sels[i];
+	return NULL;
+}
+
+static bool is_usb(const struct pci_dev *d)
+{
+	return (d->class >> 8) == 0x0c03;
+}
+
+static bool on_vfio(const struct pci_dev *d)
+{
+	return d->driver && streq(d->driver, "vfio-pci");
+}
+
+/* A safety rule of the device itself, or NULL. */
+static char *veto(const struct pci_dev *d, const struct config *cfg, const struct plan *plan)
+{
+	const char *why;
+
+	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
+		return xstrdup("boot VGA device: the console would go dark; set 'option "
+			       "allow-boot-vga=yes' or name it by address with 'force' to claim it");
+	why = protected_why(&plan->protected, d->addr);
+	if (why)
+		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
+				 "claim it anyway",
+				 why);
+	if (d->sriov_numvfs > 0)
+		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "
+				 "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
+				 "the virtual functions",
+				 d->sriov_numvfs);
+	return NULL;
+}
+
+static bool same_slot(const struct pci_dev *a, const struct pci_dev *b)
+{
+	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
+}
+
+/* Members of each device's IOMMU group: idx[first[i] .. first[i] + count[i]) */
+struct groups {
+	size_t *idx, *first, *count;
+};
+
+static const struct pci_list *sort_devs;
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct pci_dev *x = &sort_devs->v[*(const size_t *)a];
+	const struct pci_dev *y = &sort_devs->v[*(const size_t *)b];
+
+	if (x->iommu_group != y->iommu_group)
+		return x->iommu_group < y->iommu_group ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void groups_build(struct groups *gr, const struct pci_list *devs)
+{
+	size_t n = devs->n;
+
+	gr->idx = xcalloc(n, sizeof(size_t));
+	gr->first = xcalloc(n, sizeof(size_t));
+	gr->count = xcalloc(n, sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		gr->idx[i] = i;
+	sort_devs = devs;
+	qsort(gr->idx, n, sizeof(size_t), cmp_group);
+	for (size_t s = 0, e; s < n; s = e) {
+		for (e = s + 1; e < n && devs->v[gr->idx[e]].iommu_group ==
+						 devs->v[gr->idx[s]].iommu_group;
+		     e++)
+			;
+		for (size_t k = s; k < e; k++) {
+			gr->first[gr->idx[k]] = s;
+			gr->count[gr->idx[k]] = e - s;
+		}
+	}
+}
+
+static void groups_free(struct groups *gr)
+{
+	free(gr->idx);
+	free(gr->first);
+	free(gr->count);
+}
+
+/* Why a group member keeps the group from being claimed, or NULL; *with: how it goes along. */
+static char *member_block(const struct plan *plan, const struct pci_list *devs,
+			  const struct config *cfg, const bool *excluded, const size_t *mem,
+			  size_t nmem, size_t j, int *with)
+{
+	const struct pci_dev *m = &devs->v[j];
+	int g = m->iommu_group;
+	char *why;
+
+	*with = 0;
+	if (plan->v[j].decision == DEC_CLAIM || pci_is_bridge(m))
+		return NULL;
+	if (plan->v[j].decision == DEC_REFUSE)
+		return xasprintf("IOMMU group %d also holds %s, which is refused (%s)", g, m->addr,
+				 plan->v[j].reason);
+	if (on_vfio(m))
+		return NULL;
+	if (excluded[j])
+		return xasprintf("IOMMU group %d also holds %s (%s), which is excluded: vfio needs "
+				 "the whole group",
+				 g, m->addr, pci_category_name(m));
+	/* a function of a plug-in card (not on a root bus) whose slot has a claimed function */
+	for (size_t k = 0; k < nmem && m->parent >= 0; k++)
+		if (mem[k] != j && plan->v[mem[k]].decision == DEC_CLAIM &&
+		    same_slot(&devs->v[mem[k]], m)) {
+			*with = (int)mem[k] + 1;
+			break;
+		}
+	if (!*with && cfg->group_policy == GROUP_WHOLE)
+		*with = -1;
+	if (!*with)
+		return xasprintf("IOMMU group %d also holds %s (%s, class 0x%06x), which is not "
+				 "selected: claim it too, or set 'option group-policy=whole'",
+				 g, m->addr, pci_category_name(m), m->class);
+	why = veto(m, cfg, plan);
+	if (!why)
+		return NULL;
+	{
+		char *r = xasprintf("IOMMU group %d also holds %s, which cannot be claimed (%s)", g,
+				    m->addr, why);
+		free(why);
+		return r;
+	}
+}
+
+/*
+ * vfio needs every endpoint of an IOMMU group. Functions of the same plug-in slot go along;
+ * other endpoints must be selected themselves (or group-policy=whole takes them); a refused or
+ * excluded one refuses the group.
+ */
+static void resolve_groups(struct plan *plan, const struct pci_list *devs, const struct config *cfg,
+			   const bool *excluded, const struct groups *gr)
+{
+	size_t n = devs->n;
+	bool *done = xcalloc(n, sizeof(bool));
+	int *with = xcalloc(n, sizeof(int)); /* 1 + index of the device it goes with, -1: whole */
+
+	for (size_t i = 0; i < n; i++) {
+		const size_t *mem = gr->idx + gr->first[i];
+		size_t nmem = gr->count[i];
+		int g = devs->v[i].iommu_group;
+		const struct rule *grule = NULL;
+		char *block = NULL;
+
+		if (done[i] || plan->v[i].decision != DEC_CLAIM || g < 0)
+			continue;
+		for (size_t k = 0; k < nmem; k++) {
+			done[mem[k]] = true;
+			if (!block)
+				block = member_block(plan, devs, cfg, excluded, mem, nmem, mem[k],
+						     &with[mem[k]]);
+			if (!grule && plan->v[mem[k]].decision == DEC_CLAIM)
+				grule = plan->v[mem[k]].rule;
+		}
+		for (size_t k = 0; k < nmem; k++) {
+			struct verdict *v = &plan->v[mem[k]];
+			int w = with[mem[k]];
+
+			if (block && v->decision == DEC_CLAIM) {
+				if (v->forced)
+					set(v, DEC_CLAIM,
+					    xasprintf("%s; forced, but vfio cannot use it until the whole "
+						      "group is claimed: %s",
+						      v->reason, block));
+				else
+					set(v, DEC_REFUSE, xstrdup(block));
+			} else if (!block && w > 0) {
+				v->rule = plan->v[w - 1].rule;
+				set(v, DEC_CLAIM,
+				    xasprintf("goes with %s (same slot and IOMMU group %d)",
+					      devs->v[w - 1].addr, g));
+			} else if (!block && w < 0) {
+				v->rule = grule;
+				set(v, DEC_CLAIM,
+				    xasprintf("IOMMU group %d is taken whole (option group-policy=whole)",
+					      g));
+			}
+		}
+		free(block);
+	}
+	free(with);
+	free(done);
+}
+
+static void copy_verdicts(struct verdict *to, const struct verdict *from, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(to[i].reason);
+		to[i] = from[i];
+		to[i].reason = xstrdup(from[i].reason);
+	}
+}
+
+void plan_build(struct plan *plan, const struct pci_list *devs, const struct config *cfg)
+{
+	size_t n = devs->n;
+	struct verdict *base = xcalloc(n, sizeof(*base));
+	bool *excluded = xcalloc(n, sizeof(bool));
+	char **usb_veto = xcalloc(n, sizeof(char *));
+	struct groups gr;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->n = n;
+	plan->v = xcalloc(n, sizeof(*plan->v));
+	rootdev_find(cfg, devs, &plan->protected);
+	groups_build(&gr, devs);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pci_dev *d = &devs->v[i];
+		struct verdict *v = &base[i];
+		const struct selector *sel = NULL, *xsel = NULL;
+		const struct rule *xrule = NULL;
+		char *why;
+
+		for (size_t r = 0; r < cfg->claims.n; r++) {
+			const struct selector *s = rule_match(&cfg->claims.v[r], d);
+			if (!s)
+				continue;
+			if (!v->rule) {
+				v->rule = &cfg->claims.v[r];
+				sel = s;
+			}
+			/* force counts only where a rule names this device by address */
+			for (size_t k = 0; k < cfg->claims.v[r].nsels; k++)
+				if (cfg->claims.v[r].force && cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
+				    selector_match(&cfg->claims.v[r].sels[k], d))
+					v->forced = true;
+		}
+		for (size_t r = 0; r < cfg->excludes.n && !xrule; r++)
+			if ((xsel = rule_match(&cfg->excludes.v[r], d)))
+				xrule = &cfg->excludes.v[r];
+		v->selected = v->rule != NULL;
+		excluded[i] = xrule != NULL;
+
+		if (pci_is_bridge(d))
+			set(v, DEC_KEEP,
+			    xstrdup(v->selected ? "PCI bridge: bridges are never claimed, although a "
+						  "claim selects it"
+						: "PCI bridge: bridges are never claimed"));
+		else if (cfg->off)
+			set(v, DEC_KEEP,
+			    xstrdup("vfio_claim=off on the kernel command line: nothing is claimed "
+				    "this boot"));
+		else if (xrule)
+			set(v, DEC_KEEP, xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
+		else if (!v->selected)
+			set(v, DEC_KEEP,
+			    xstrdup(on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
+						 "(vfio-pci.ids=) or by hand"
+					       : "not selected"));
+		else if (!v->forced && (why = veto(d, cfg, plan)))
+			set(v, DEC_REFUSE, why);
+		else
+			set(v, DEC_CLAIM,
+			    xasprintf("selected by %s ('%s')%s", v->rule->origin, sel->text,
+				      v->forced ? ", forced" : ""));
+		if (v->decision == DEC_KEEP)
+			v->rule = NULL;
+	}
+
+	/*
+	 * The last-USB rule depends on the groups' outcome and can refuse a group in turn:
+	 * start again from the individual decisions with the new veto until nothing changes.
+	 */
+	for (size_t round = 0; round <= n; round++) {
+		size_t host_usb = 0;
+		int victim = -1;
+
+		copy_verdicts(plan->v, base, n);
+		for (size_t i = 0; i < n; i++)
+			if (usb_veto[i])
+				set(&plan->v[i], DEC_REFUSE, xstrdup(usb_veto[i]));
+		if (devs->have_iommu)
+			resolve_groups(plan, devs, cfg, excluded, &gr);
+		if (!cfg->keep_usb || devs->have_i8042)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			const struct pci_dev *d = &devs->v[i];
+			if (!is_usb(d))
+				continue;
+			if (plan->v[i].decision != DEC_CLAIM && !on_vfio(d))
+				host_usb++;
+			else if (plan->v[i].decision == DEC_CLAIM && !plan->v[i].forced && victim < 0)
+				victim = (int)i;
+		}
+		if (host_usb > 0 || victim < 0)
+			break;
+		usb_veto[victim] = xstrdup(
+			"last USB controller left to the host, and the machine has no PS/2 "
+			"keyboard controller (i8042): the keyboard would be lost; set 'option "
+			"keep-usb=0' or name it by address with 'force' to claim it");
+	}
+
+	for (size_t i = 0; i < n; i++)
+		if (plan->v[i].decision == DEC_CLAIM && !devs->have_iommu) {
+			char *r = xasprintf("%s; no IOMMU groups: vfio cannot use it until the IOMMU is "
+					    "enabled (intel_iommu=on or amd_iommu=on)",
+					    plan->v[i].reason);
+			set(&plan->v[i], DEC_CLAIM, r);
+			plan->v[i].no_iommu = true;
+		}
+
+	for (size_t i = 0; i < n; i++) {
+		free(base[i].reason);
+		free(usb_veto[i]);
+	}
+	groups_free(&gr);
+	free(base);
+	free(excluded);
+	free(usb_veto);
+}
+
+void plan_free(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		free(plan->v[i].reason);
+	free(plan->v);
+	protected_free(&plan->protected);
+	memset(plan, 0, sizeof(*plan));
+}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The device model: every PCI function as sysfs shows it, read under the root prefix. */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+bool pci_addr_valid(const char *s)
+{
+	/* DDDD:BB:SS.F, the kernel's format for PCI device names */
+	static const char pat[] = "hhhh:hh:hh.d";
+
+	if (strlen(s) != sizeof(pat) - 1)
+		return false;
+	for (size_t i = 0; pat[i]; i++) {
+		char c = s[i];
+		if (pat[i] == 'h' && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		if (pat[i] == 'd' && !(c >= '0' && c <= '7'))
+			return false;
+		if ((pat[i] == ':' || pat[i] == '.') && c != pat[i])
+			return false;
+	}
+	return true;
+}
+
+bool pci_is_bridge(const struct pci_dev *d)
+{
+	return (d->class >> 16) == 0x06;
+}
+
+unsigned pci_categories(uint32_t class)
+{
+	unsigned base = class >> 16, sub = (class >> 8) & 0xff, cats = 0;
+
+	if (base == 0x03)
+		cats |= CAT_GPU;
+	if (base == 0x02)
+		cats |= CAT_NET;
+	if (base == 0x0c && sub == 0x03)
+		cats |= CAT_USB;
+	if (base == 0x01)
+		cats |= CAT_STORAGE;
+	if (base == 0x01 && sub == 0x08)
+		cats |= CAT_NVME;
+	if (base == 0x04 && (sub == 0x01 || sub == 0x03))
+		cats |= CAT_AUDIO;
+	return cats;
+}
+
+const char *pci_category_name(const struct pci_dev *d)
+{
+	unsigned c = pci_categories(d->class);
+
+	if (c & CAT_NVME)
+		return "nvme";
+	if (c & CAT_STORAGE)
+		return "storage";
+	if (c & CAT_GPU)
+		return "gpu";
+	if (c & CAT_NET)
+		return "net";
+	if (c & CAT_USB)
+		return "usb";
+	if (c & CAT_AUDIO)
+		return "audio";
+	if (pci_is_bridge(d))
+		return "bridge";
+	return "other";
+}
+
+char *pci_sys_path(const struct pci_dev *d, const char *attr)
+{
+	return root_path("/sys%s%s%s", d->devpath, attr ? "/" : "", attr ? attr : "");
+}
+
+int pci_read_attr(const struct pci_dev *d, const char *attr, char **out)
+{
+	char *p = pci_sys_path(d, attr);
+	int r = read_text(p, out);
+
+	free(p);
+	return r;
+}
+
+int pci_refresh_driver(struct pci_dev *d)
+{
+	char *p = pci_sys_path(d, "driver"), *name = NULL;
+	int r = read_link_name(p, &name);
+
+	free(p);
+	free(d->driver);
+	d->driver = r < 0 ? NULL : name;
+	return r == -ENOENT ? 0 : r;
+}
+
+static int read_int_at(int dirfd, const char *name, int *out)
+{
+	char buf[32];
+	int r = read_line_at(dirfd, name, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	*out = atoi(buf);
+	return 0;
+}
+
+static uint32_t read_hex_at(int dirfd, const char *name)
+{
+	char buf[32];
+	unsigned long v = 0;
+
+	if (read_line_at(dirfd, name, buf, sizeof(buf)) < 0 ||
+	    !parse_hex(buf, strlen(buf), 0xffffffff, &v))
+		return 0;
+	return (uint32_t)v;
+}
+
+/* ids, class and header type: one read of the config header, attributes as a fallback */
+static void read_ids(struct pci_dev *d, int dfd)
+{
+	unsigned char c[64];
+	ssize_t k = -1;
+	int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		k = read(fd, c, sizeof(c));
+		close(fd);
+	}
+	if (k >= 48) {
+		d->vendor = (uint16_t)(c[0] | c[1] << 8);
+		d->device = (uint16_t)(c[2] | c[3] << 8);
+		d->class = (uint32_t)(c[9] | c[10] << 8 | c[11] << 16);
+		d->header_type = c[0x0e];
+		if ((c[0x0e] & 0x7f) == 0) {
+			d->subvendor = (uint16_t)(c[0x2c] | c[0x2d] << 8);
+			d->subdevice = (uint16_t)(c[0x2e] | c[0x2f] << 8);
+		}
+		return;
+	}
+	d->vendor = (uint16_t)read_hex_at(dfd, "vendor");
+	d->device = (uint16_t)read_hex_at(dfd, "device");
+	d->subvendor = (uint16_t)read_hex_at(dfd, "subsystem_vendor");
+	d->subdevice = (uint16_t)read_hex_at(dfd, "subsystem_device");
+	d->class = read_hex_at(dfd, "class");
+}
+
+static int link_name_at(int dfd, const char *name, char **out)
+{
+	char buf[PATH_MAX];
+	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	const char *base;
+
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	base = strrchr(buf, '/');
+	*out = xstrdup(base ? base + 1 : buf);
+	return 0;
+}
+
+/* "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0" -> devpath and PCI path */
+static int parse_devlink(struct pci_dev *d, const char *target)
+{
+	const char *p = strstr(target, "/devices/");
+	char *copy, *save = NULL, *tok;
+	size_t hops = 0, len = 0;
+	char path[256];
+
+	if (!p)
+		return -EINVAL;
+	d->devpath = xstrdup(p);
+	copy = xstrdup(p);
+	path[0] = '\0';
+	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!pci_addr_valid(tok))
+			continue;
+		if (hops == 0)
+			len = (size_t)snprintf(path, sizeof(path), "%s", tok);
+		else if (len < sizeof(path))
+			len += (size_t)snprintf(path + len, sizeof(path) - len, "/%s", tok + 8);
+		hops++;
+	}
+	free(copy);
+	d->pcipath = xstrdup(path);
+	return hops ? 0 : -EINVAL;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return strcmp(((const struct pci_dev *)a)->addr, ((const struct pci_dev *)b)->addr);
+}
+
+int pci_find(const struct pci_list *list, const char *addr)
+{
+	size_t lo = 0, hi = list->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(list->v[mid].addr, addr);
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static bool path_exists(const char *rel)
+{
+	char *p = root_path("%s", rel);
+	bool r = access(p, F_OK) == 0;
+
+	free(p);
+	return r;
+}
+
+int pci_scan(struct pci_list *list)
+{
+	char *busdir = root_path("/sys/bus/pci/devices");
+	DIR *dir = opendir(busdir);
+	size_t cap = 0;
+	struct dirent *de;
+	int r = 0;
+
+	memset(list, 0, sizeof(*list));
+	if (!dir) {
+		r = -errno;
+		goto out;
+	}
+	while ((de = readdir(dir))) {
+		char target[PATH_MAX];
+		struct pci_dev *d;
+		ssize_t k;
+		int dfd;
+
+		if (!pci_addr_valid(de->d_name))
+			continue;
+		k = readlinkat(dirfd(dir), de->d_name, target, sizeof(target) - 1);
+		if (k < 0)
+			continue;
+		target[k] = '\0';
+		if (list->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			list->v = xrealloc(list->v, cap * sizeof(*list->v));
+		}
+		d = &list->v[list->n];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->addr, sizeof(d->addr), "%s", de->d_name);
+		sscanf(d->addr, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->func);
+		d->iommu_group = -1;
+		d->boot_vga = -1;
+		d->sriov_numvfs = -1;
+		d->parent = -1;
+		d->physfn = -1;
+		if (parse_devlink(d, target) < 0) {
+			free(d->devpath);
+			free(d->pcipath);
+			continue;
+		}
+		dfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0) {
+			free(d->devpath);
+			free(d->pcipath);
+			continue;
+		}
+		read_ids(d, dfd);
+		{
+			char *g = NULL;
+			if (link_name_at(dfd, "iommu_group", &g) == 0) {
+				d->iommu_group = atoi(g);
+				free(g);
+			}
+		}
+		link_name_at(dfd, "driver", &d->driver);
+		if ((d->class >> 8) == 0x0300)
+			read_int_at(dfd, "boot_vga", &d->boot_vga);
+		read_int_at(dfd, "sriov_numvfs", &d->sriov_numvfs);
+		/* a virtual function: its PF is resolved to an index after sorting */
+		if (faccessat(dfd, "physfn", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			d->physfn = -2;
+		close(dfd);
+		list->n++;
+	}
+	closedir(dir);
+	qsort(list->v, list->n, sizeof(*list->v), cmp_dev);
+
+	/* links between devices: parents from the device path, PFs from physfn */
+	for (size_t i = 0; i < list->n; i++) {
+		struct pci_dev *d = &list->v[i];
+		const char *slash = strrchr(d->pcipath, '/');
+
+		if (d->iommu_group >= 0)
+			list->have_iommu = true;
+		if (slash) {
+			/* the upstream device is the previous component of the device path */
+			const char *end = strstr(d->devpath, d->addr);
+			if (end && end - d->devpath >= 13) {
+				char up[16];
+				memcpy(up, end - 13, 12);
+				up[12] = '\0';
+				d->parent = pci_find(list, up);
+			}
+		}
+		if (d->physfn == -2) {
+			char *p = pci_sys_path(d, "physfn"), *pf = NULL;
+			d->physfn = read_link_name(p, &pf) == 0 ? pci_find(list, pf) : -1;
+			free(pf);
+			free(p);
+		}
+	}
+	list->have_i8042 = path_exists("/sys/bus/platform/devices/i8042") ||
+			   path_exists("/sys/bus/serio/devices/serio0");
+out:
+	free(busdir);
+	return r;
+}
+
+void pci_list_free(struct pci_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->v[i].driver);
+		free(list->v[i].devpath);
+		free(list->v[i].pcipath);
+	}
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+static void add_children(struct strv *names, const char *dir, const char *sub, const char *prefix)
+{
+	char *p = xasprintf("%s/%s", dir, sub);
+	DIR *d = opendir(p);
+	struct dirent *de;
+
+	free(p);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		strv_push(names, xstrdup(de->d_name));
+	}
+	closedir(d);
+}
+
+char *pci_known_names(const struct pci_dev *d)
+{
+	char *dir = pci_sys_path(d, NULL), *out = NULL;
+	struct strv names = { 0 }, ctrls = { 0 };
+	size_t len = 0;
+
+	add_children(&names, dir, "net", NULL);
+	add_children(&names, dir, "drm", "card");
+	add_children(&ctrls, dir, "nvme", "nvme");
+	for (size_t i = 0; i < ctrls.n; i++) {
+		char *c = xasprintf("%s/nvme/%s", dir, ctrls.v[i]);
+		add_children(&names, c, ".", ctrls.v[i]); /* namespaces: nvme0n1, not the rest */
+		free(c);
+	}
+	strv_free(&ctrls);
+	strv_sort(&names);
+	for (size_t i = 0; i < names.n; i++)
+		len += strlen(names.v[i]) + 1;
+	if (names.n) {
+		out = xcalloc(1, len + 1);
+		for (size_t i = 0; i < names.n; i++) {
+			if (i)
+				strcat(out, " ");
+			strcat(out, names.v[i]);
+		}
+	}
+	strv_free(&names);
+	free(dir);
+	return out;
+}
+
+int kernel_release(char **out)
+{
+	char *p = root_path("/proc/sys/kernel/osrelease");
+	int r = read_text(p, out);
+	struct utsname u;
+
+	free(p);
+	if (r == 0 && **out)
+		return 0;
+	if (r == 0)
+		free(*out);
+	if (uname(&u) < 0)
+		return -errno;
+	*out = xstrdup(u.release);
+	return 0;
+}

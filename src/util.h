@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b)   (strcmp((a), (b)) == 0)
+
+/* Growable array of pointers, NULL-terminated. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void strv_push(struct strv *sv, char *s); /* takes ownership */
+void strv_free(struct strv *sv);
+bool strv_contains(const struct strv *sv, const char *s);
+void strv_sort(struct strv *sv);
+
+/*
+ * The root prefix: every absolute path the program touches goes through root_path().
+ * An empty root means the running system.
+ */
+int root_set(const char *dir);
+const char *root_get(void);
+bool root_is_host(void);
+char *root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* File helpers: 0 or a negative errno. */
+int read_text(const char *path, char **out);       /* whole file, trailing newline stripped */
+int read_line_at(int dirfd, const char *name, char *buf, size_t size);
+int write_attr(const char *path, const char *value); /* one write(), like echo > sysfs */
+int write_atomic(const char *path, const char *content, unsigned mode);
+int read_link_name(const char *path, char **name); /* basename of a symlink's target */
+int mkdir_p(const char *path, unsigned mode);
+
+bool parse_hex(const char *s, size_t len, unsigned long max, unsigned long *out);
+char *strip(char *s);
+const char *errstr(int negerrno);
