@@ -51,6 +51,7 @@ static bool on_vfio(const struct pci_dev *d)
 static char *veto(const struct pci_dev *d, const struct config *cfg, const struct plan *plan)
 {
 	const char *why;
+	int vfs;
 
 	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
 		return xstrdup("boot VGA device: the console would go dark; set 'option "
@@ -60,11 +61,12 @@ static char *veto(const struct pci_dev *d, const struct config *cfg, const struc
 		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
 				 "claim it anyway",
 				 why);
-	if (d->sriov_numvfs > 0)
+	vfs = pci_sriov_numvfs(d);
+	if (vfs > 0)
 		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "
 				 "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
 				 "the virtual functions",
-				 d->sriov_numvfs);
+				 vfs);
 	return NULL;
 }
 

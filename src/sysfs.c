@@ -124,11 +124,15 @@ static uint32_t read_hex_at(int dirfd, const char *name)
 }
 
 /* ids, class and header type: one read of the config header, attributes as a fallback */
-static void read_ids(struct pci_dev *d, int dfd)
+static void read_ids(struct pci_dev *d, int busfd)
 {
 	unsigned char c[64];
+	char attr[64];
 	ssize_t k = -1;
-	int fd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	snprintf(attr, sizeof(attr), "%s/config", d->addr);
+	fd = openat(busfd, attr, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
 		k = read(fd, c, sizeof(c));
@@ -145,25 +149,17 @@ static void read_ids(struct pci_dev *d, int dfd)
 		}
 		return;
 	}
-	d->vendor = (uint16_t)read_hex_at(dfd, "vendor");
-	d->device = (uint16_t)read_hex_at(dfd, "device");
-	d->subvendor = (uint16_t)read_hex_at(dfd, "subsystem_vendor");
-	d->subdevice = (uint16_t)read_hex_at(dfd, "subsystem_device");
-	d->class = read_hex_at(dfd, "class");
-}
-
-static int link_name_at(int dfd, const char *name, char **out)
-{
-	char buf[PATH_MAX];
-	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
-	const char *base;
-
-	if (k < 0)
-		return -errno;
-	buf[k] = '\0';
-	base = strrchr(buf, '/');
-	*out = xstrdup(base ? base + 1 : buf);
-	return 0;
+	{
+		int dfd = openat(busfd, d->addr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return;
+		d->vendor = (uint16_t)read_hex_at(dfd, "vendor");
+		d->device = (uint16_t)read_hex_at(dfd, "device");
+		d->subvendor = (uint16_t)read_hex_at(dfd, "subsystem_vendor");
+		d->subdevice = (uint16_t)read_hex_at(dfd, "subsystem_device");
+		d->class = read_hex_at(dfd, "class");
+		close(dfd);
+	}
 }
 
 /* "../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0" -> devpath and PCI path */
@@ -224,6 +220,40 @@ static bool path_exists(const char *rel)
 	return r;
 }
 
+/* Which driver holds each device: one directory listing per driver, not a readlink per device. */
+static void scan_drivers(struct pci_list *list)
+{
+	char *p = root_path("/sys/bus/pci/drivers");
+	DIR *dir = opendir(p);
+	struct dirent *de;
+
+	free(p);
+	while (dir && (de = readdir(dir))) {
+		DIR *drv;
+		struct dirent *e;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || !(drv = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while ((e = readdir(drv))) {
+			int i;
+			if (!pci_addr_valid(e->d_name) || (i = pci_find(list, e->d_name)) < 0)
+				continue;
+			free(list->v[i].driver);
+			list->v[i].driver = xstrdup(de->d_name);
+		}
+		closedir(drv);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 int pci_scan(struct pci_list *list)
 {
 	char *busdir = root_path("/sys/bus/pci/devices");
@@ -237,11 +267,11 @@ int pci_scan(struct pci_list *list)
 		r = -errno;
 		goto out;
 	}
+	/* a few syscalls per device: the bus link, the config header, the group link */
 	while ((de = readdir(dir))) {
-		char target[PATH_MAX];
+		char target[PATH_MAX], attr[64];
 		struct pci_dev *d;
 		ssize_t k;
-		int dfd;
 
 		if (!pci_addr_valid(de->d_name))
 			continue;
@@ -259,70 +289,69 @@ int pci_scan(struct pci_list *list)
 		sscanf(d->addr, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->func);
 		d->iommu_group = -1;
 		d->boot_vga = -1;
-		d->sriov_numvfs = -1;
 		d->parent = -1;
-		d->physfn = -1;
 		if (parse_devlink(d, target) < 0) {
 			free(d->devpath);
 			free(d->pcipath);
 			continue;
 		}
-		dfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0) {
-			free(d->devpath);
-			free(d->pcipath);
-			continue;
+		read_ids(d, dirfd(dir));
+		snprintf(attr, sizeof(attr), "%s/iommu_group", d->addr);
+		k = readlinkat(dirfd(dir), attr, target, sizeof(target) - 1);
+		if (k > 0) {
+			target[k] = '\0';
+			d->iommu_group = atoi(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
 		}
-		read_ids(d, dfd);
-		{
-			char *g = NULL;
-			if (link_name_at(dfd, "iommu_group", &g) == 0) {
-				d->iommu_group = atoi(g);
-				free(g);
-			}
+		if ((d->class >> 8) == 0x0300) {
+			snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
+			read_int_at(dirfd(dir), attr, &d->boot_vga);
 		}
-		link_name_at(dfd, "driver", &d->driver);
-		if ((d->class >> 8) == 0x0300)
-			read_int_at(dfd, "boot_vga", &d->boot_vga);
-		read_int_at(dfd, "sriov_numvfs", &d->sriov_numvfs);
-		/* a virtual function: its PF is resolved to an index after sorting */
-		if (faccessat(dfd, "physfn", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			d->physfn = -2;
-		close(dfd);
 		list->n++;
 	}
 	closedir(dir);
 	qsort(list->v, list->n, sizeof(*list->v), cmp_dev);
 
-	/* links between devices: parents from the device path, PFs from physfn */
+	/* the upstream device is the previous PCI component of the device path */
 	for (size_t i = 0; i < list->n; i++) {
 		struct pci_dev *d = &list->v[i];
-		const char *slash = strrchr(d->pcipath, '/');
+		const char *end = strstr(d->devpath, d->addr);
 
 		if (d->iommu_group >= 0)
 			list->have_iommu = true;
-		if (slash) {
-			/* the upstream device is the previous component of the device path */
-			const char *end = strstr(d->devpath, d->addr);
-			if (end && end - d->devpath >= 13) {
-				char up[16];
-				memcpy(up, end - 13, 12);
-				up[12] = '\0';
-				d->parent = pci_find(list, up);
-			}
-		}
-		if (d->physfn == -2) {
-			char *p = pci_sys_path(d, "physfn"), *pf = NULL;
-			d->physfn = read_link_name(p, &pf) == 0 ? pci_find(list, pf) : -1;
-			free(pf);
-			free(p);
+		if (strchr(d->pcipath, '/') && end && end - d->devpath >= 13) {
+			char up[16];
+			memcpy(up, end - 13, 12);
+			up[12] = '\0';
+			d->parent = pci_find(list, up);
 		}
 	}
+	scan_drivers(list);
 	list->have_i8042 = path_exists("/sys/bus/platform/devices/i8042") ||
 			   path_exists("/sys/bus/serio/devices/serio0");
 out:
 	free(busdir);
 	return r;
+}
+
+int pci_sriov_numvfs(const struct pci_dev *d)
+{
+	char *v = NULL;
+	int n = -1;
+
+	if (pci_read_attr(d, "sriov_numvfs", &v) == 0)
+		n = atoi(v);
+	free(v);
+	return n;
+}
+
+char *pci_physfn(const struct pci_dev *d)
+{
+	char *p = pci_sys_path(d, "physfn"), *pf = NULL;
+
+	if (read_link_name(p, &pf) < 0)
+		pf = NULL;
+	free(p);
+	return pf;
 }
 
 void pci_list_free(struct pci_list *list)

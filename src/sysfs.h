@@ -25,8 +25,6 @@ struct pci_dev {
 	char *pcipath;    /* "0000:00:1c.0/00.0", survives bus renumbering */
 	int parent;       /* index of the upstream PCI device, -1 on a root bus */
 	int boot_vga;     /* -1 when the attribute is absent */
-	int sriov_numvfs; /* -1 when not an SR-IOV physical function */
-	int physfn;       /* index of the PF of a virtual function, or -1 */
 };
 
 struct pci_list {
@@ -43,6 +41,9 @@ bool pci_is_bridge(const struct pci_dev *d);
 unsigned pci_categories(uint32_t class);
 const char *pci_category_name(const struct pci_dev *d);
 int pci_refresh_driver(struct pci_dev *d);
+/* Read on demand, since few devices need them: VFs enabled on a PF (-1: not a PF), the PF of a VF. */
+int pci_sriov_numvfs(const struct pci_dev *d);
+char *pci_physfn(const struct pci_dev *d);
 
 /* Lazily read attributes: 0 or negative errno, *out allocated. */
 int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);

@@ -1,0 +1,103 @@
+#!/bin/bash
+# The command-line contract: help, version, bad options, exit codes, --json documents.
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+test_help_goes_to_stdout_and_exits_0() {
+    fixture desktop
+    run --help
+    assert_rc 0
+    assert_out "Usage:"
+    assert_out "vfio_claim=off"
+    for c in list check boot udev claim release status; do assert_out " $c"; done
+}
+
+test_version() {
+    fixture desktop
+    run -V
+    assert_rc 0
+    [[ "$OUT" =~ ^vfio-claim\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "version '$OUT'"
+}
+
+test_bad_option_says_try_help_and_exits_2() {
+    fixture desktop
+    run --frobnicate list
+    assert_rc 2
+    assert_err "Try 'vfio-claim --help' for more information."
+    run list --frobnicate
+    assert_rc 2
+    run claim --frobnicate 01:00.0
+    assert_rc 2
+    assert_err "Try 'vfio-claim --help'"
+}
+
+test_unknown_or_missing_command_exits_2() {
+    fixture desktop
+    run frobnicate
+    assert_rc 2
+    assert_err "unknown command 'frobnicate'"
+    run
+    assert_rc 2
+    assert_err "no command given"
+}
+
+test_bad_selector_on_the_command_line_exits_2_and_changes_nothing() {
+    fixture desktop
+    local before
+    before=$(snapshot)
+    run claim 01:00.9
+    assert_rc 2
+    assert_err "'01:00.9': a PCI address"
+    run release 10de:xyz
+    assert_rc 2
+    run release
+    assert_rc 2
+    run release --all 01:00.0
+    assert_rc 2
+    [ "$before" = "$(snapshot)" ] || fail "the tree changed"
+}
+
+test_missing_sysfs_is_a_runtime_error_exit_1() {
+    fixture desktop
+    rm -rf "$ROOT/sys/bus/pci"
+    run check
+    assert_rc 1
+    assert_err "cannot read PCI devices from '$ROOT/sys/bus/pci/devices'"
+}
+
+test_json_outputs_are_single_documents_with_the_contract_fields() {
+    fixture desktop
+    conf test.conf "claim gpu"
+    local cmd
+    for cmd in list check status; do
+        run --json "$cmd"
+        assert_rc 0
+        python3 -c '
+import json, sys
+doc = json.loads(sys.stdin.read())
+cmd = sys.argv[1]
+assert isinstance(doc["devices"], list)
+if cmd == "check":
+    assert isinstance(doc["errors"], list)
+    assert len(doc["devices"]) == 14, len(doc["devices"])
+    for d in doc["devices"]:
+        assert set(["device", "decision", "reason"]) <= set(d), d
+        assert d["decision"] in ("claim", "keep", "refuse")
+if cmd == "list":
+    assert len(doc["devices"]) == 14
+    nv = [d for d in doc["devices"] if d["device"] == "0000:3d:00.0"][0]
+    assert nv["names"] == "nvme0n1" and nv["driver"] == "nvme" and nv["category"] == "nvme", nv
+' "$cmd" <<<"$OUT" || fail "$cmd --json"
+    done
+}
+
+test_list_shows_groups_names_drivers_and_why() {
+    fixture desktop
+    conf test.conf "claim gpu"
+    run list
+    assert_rc 0
+    assert_out "0000:01:00.0     1 gpu      10de:1b80 nouveau"
+    assert_out "[card1]"
+    assert_out "[eno1]"
+    assert_out "refuse: boot VGA device"
+}
