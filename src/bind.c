@@ -84,8 +84,9 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
 	pci_refresh_driver(d);
 	if (d->driver && streq(d->driver, "vfio-pci"))
 		return 0;
+	/* vfio-pci will not bind without an IOMMU; the override keeps host drivers off */
 	if (d->iommu_group < 0 && !d->driver)
-		return 1; /* vfio-pci will not bind without an IOMMU; the override keeps hosts off */
+		return 1;
 	if (r < 0)
 		return fail(err, r, "probe with vfio-pci");
 	return fail(err, -EIO, "verify: driver is '%s' after probe, not 'vfio-pci'",

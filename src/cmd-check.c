@@ -92,7 +92,8 @@ static char *pciids_name(const char *text, uint16_t vendor, uint16_t device)
 	if (!p)
 		return xstrndup(strspn(v, " ") + v, strcspn(v + strspn(v, " "), "\n"));
 	return xasprintf("%.*s %.*s", (int)strcspn(v + strspn(v, " "), "\n"), v + strspn(v, " "),
-			 (int)strcspn(p + 7 + strspn(p + 7, " "), "\n"), p + 7 + strspn(p + 7, " "));
+			 (int)strcspn(p + 7 + strspn(p + 7, " "), "\n"),
+			 p + 7 + strspn(p + 7, " "));
 }
 
 static char *hwdb_name(struct udev_hwdb *hwdb, const struct pci_dev *d)

@@ -68,8 +68,9 @@ static void record_config_errors(const struct config *cfg)
 
 	for (size_t i = 0; i < cfg->nerrors; i++) {
 		const struct config_error *e = &cfg->errors[i];
-		char *line = e->line ? xasprintf("%s%s:%u: %s\n", text, e->file, e->line, e->message)
-				     : xasprintf("%s%s: %s\n", text, e->file, e->message);
+		char *line = e->line
+				 ? xasprintf("%s%s:%u: %s\n", text, e->file, e->line, e->message)
+				 : xasprintf("%s%s: %s\n", text, e->file, e->message);
 		free(text);
 		text = line;
 	}
@@ -109,7 +110,8 @@ int cmd_boot(const struct options *opts, int argc, char *argv[])
 	record_config_errors(&s.cfg);
 	write_select_rules(&s.cfg);
 	if (s.cfg.off) {
-		log_info("vfio_claim=off on the kernel command line: no device is claimed this boot");
+		log_info(
+		    "vfio_claim=off on the kernel command line: no device is claimed this boot");
 		session_close(&s);
 		return 0;
 	}
@@ -119,7 +121,8 @@ int cmd_boot(const struct options *opts, int argc, char *argv[])
 
 		if (v->decision == DEC_REFUSE)
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
-		else if (v->decision == DEC_CLAIM && claim_device(&s, i, "initramfs") == CLAIM_FAILED)
+		else if (v->decision == DEC_CLAIM &&
+			 claim_device(&s, i, "initramfs") == CLAIM_FAILED)
 			failed++;
 	}
 	session_close(&s);
@@ -201,9 +204,9 @@ int cmd_udev(const struct options *opts, int argc, char *argv[])
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	if (!subsystem)
-		subsystem = strstr(devpath, "/vfio-dev/")	 ? "vfio-dev"
+		subsystem = strstr(devpath, "/vfio-dev/")	? "vfio-dev"
 			    : strstr(devpath, "/virtual/vfio/") ? "vfio"
-								 : "pci";
+								: "pci";
 	if (streq(subsystem, "vfio") || streq(subsystem, "vfio-dev")) {
 		r = udev_vfio_node(&s, devpath, subsystem);
 		goto out;
@@ -224,7 +227,8 @@ int cmd_udev(const struct options *opts, int argc, char *argv[])
 		if (v->decision == DEC_REFUSE) {
 			state = "refused";
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
-		} else if (v->decision == DEC_CLAIM && streq(kv_get(&st, "state") ?: "", "released")) {
+		} else if (v->decision == DEC_CLAIM &&
+			   streq(kv_get(&st, "state") ?: "", "released")) {
 			printf("VFIO_CLAIM=kept\nVFIO_CLAIM_REASON=released by hand this boot "
 			       "(vfio-claim release)\n");
 			kv_free(&st);

@@ -93,8 +93,8 @@ static bool valid_name(const char *s)
 	if (!*s || strlen(s) > 64 || *s == '-')
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '-' || *s == '.'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
 			return false;
 	return true;
 }
@@ -181,8 +181,9 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 			}
 			if (strncmp(w, "tag=", 4) == 0) {
 				if (rule->tag || !valid_name(w + 4)) {
-					*why = rule->tag ? "tag= given twice"
-							 : "a tag is letters, digits, '_', '-' and '.'";
+					*why = rule->tag
+						   ? "tag= given twice"
+						   : "a tag is letters, digits, '_', '-' and '.'";
 					return -EINVAL;
 				}
 				rule->tag = xstrdup(w + 4);
@@ -334,7 +335,8 @@ static int parse_line(struct file_result *fr, char **w, size_t n, const char **b
 				return -EINVAL;
 			}
 		} else {
-			*why = "unknown option: known are allow-boot-vga, keep-usb and group-policy";
+			*why =
+			    "unknown option: known are allow-boot-vga, keep-usb and group-policy";
 			return -EINVAL;
 		}
 		return 0;
@@ -345,8 +347,9 @@ static int parse_line(struct file_result *fr, char **w, size_t n, const char **b
 
 void config_parse_text(struct config *cfg, const char *file, const char *text)
 {
-	struct file_result fr = { .perms.mode = -1, .allow_boot_vga = -1, .keep_usb = -1,
-				  .group_policy = -1 };
+	struct file_result fr = {
+		.perms.mode = -1, .allow_boot_vga = -1, .keep_usb = -1, .group_policy = -1
+	};
 	char *copy = xstrdup(text), *line;
 	size_t nerr = cfg->nerrors;
 	unsigned lineno = 0;
@@ -378,7 +381,8 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 		if (words.n == 0)
 			goto next;
 		if (parse_line(&fr, words.v, words.n, &bad, &why) < 0)
-			config_add_error(cfg, file, lineno, "'%s': %s", bad ? bad : words.v[0], why);
+			config_add_error(cfg, file, lineno, "'%s': %s", bad ? bad : words.v[0],
+					 why);
 		else if (fr.claims.n && !fr.claims.v[fr.claims.n - 1].origin)
 			fr.claims.v[fr.claims.n - 1].origin = xasprintf("%s:%u", file, lineno);
 		if (fr.excludes.n && !fr.excludes.v[fr.excludes.n - 1].origin)
@@ -455,8 +459,8 @@ static void cmdline_param(struct config *cfg, const char *name, const char *valu
 		}
 	}
 	if (!*value || value[0] == ',' || value[strlen(value) - 1] == ',' || strstr(value, ",,")) {
-		config_add_error(cfg, name, 0, "'%s': empty selector in the list; parameter ignored",
-				 value);
+		config_add_error(cfg, name, 0,
+				 "'%s': empty selector in the list; parameter ignored", value);
 		free(copy);
 		return;
 	}
@@ -464,7 +468,8 @@ static void cmdline_param(struct config *cfg, const char *name, const char *valu
 		strv_push(&parts, xstrdup(t));
 	free(copy);
 	if (config_parse_rule_args(&rule, parts.v, parts.n, false, &bad, &why) < 0) {
-		config_add_error(cfg, name, 0, "'%s': %s; parameter ignored", bad ? bad : value, why);
+		config_add_error(cfg, name, 0, "'%s': %s; parameter ignored", bad ? bad : value,
+				 why);
 		rule_free(&rule);
 	} else {
 		struct rules *rs = exclude ? &cfg->excludes : &cfg->claims;
@@ -489,10 +494,11 @@ void config_parse_cmdline(struct config *cfg, const char *cmdline)
 			cmdline_param(cfg, "vfio_claim.exclude", w + 19, true);
 		else if (streq(w, "vfio_claim") || strncmp(w, "vfio_claim.", 11) == 0 ||
 			 strncmp(w, "vfio-claim", 10) == 0)
-			config_add_error(cfg, "vfio_claim", 0,
-					 "'%s': unknown parameter: use vfio_claim=SEL[,SEL...], "
-					 "vfio_claim.exclude=SEL[,SEL...] or vfio_claim=off; ignored",
-					 w);
+			config_add_error(
+			    cfg, "vfio_claim", 0,
+			    "'%s': unknown parameter: use vfio_claim=SEL[,SEL...], "
+			    "vfio_claim.exclude=SEL[,SEL...] or vfio_claim=off; ignored",
+			    w);
 		else if (strncmp(w, "root=", 5) == 0) {
 			free(cfg->root_arg);
 			cfg->root_arg = xstrdup(w + 5);
@@ -534,7 +540,8 @@ void config_load(struct config *cfg)
 			size_t len = strlen(de->d_name);
 			size_t j;
 
-			if (de->d_name[0] == '.' || len < 6 || !streq(de->d_name + len - 5, ".conf"))
+			if (de->d_name[0] == '.' || len < 6 ||
+			    !streq(de->d_name + len - 5, ".conf"))
 				continue;
 			for (j = 0; j < names.n; j++)
 				if (streq(names.v[j], de->d_name))

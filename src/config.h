@@ -7,7 +7,7 @@ enum group_policy { GROUP_STRICT, GROUP_WHOLE };
 
 struct perms {
 	char *owner, *group; /* names or numbers, NULL: unchanged */
-	int mode;            /* -1: unchanged */
+	int mode;	     /* -1: unchanged */
 };
 
 struct rule {
@@ -35,11 +35,11 @@ struct config {
 	struct perms perms; /* default for /dev/vfio/N */
 	bool allow_boot_vga, keep_usb;
 	enum group_policy group_policy;
-	bool off; /* vfio_claim=off */
+	bool off;		  /* vfio_claim=off */
 	char *root_arg, *usr_arg; /* root= and mount.usr= from the command line */
 	struct config_error *errors;
 	size_t nerrors;
-	struct strv files;        /* files read, in order */
+	struct strv files;	  /* files read, in order */
 	struct strv broken_files; /* files not applied because of errors */
 };
 
@@ -53,4 +53,4 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 			   const char **bad, const char **why);
 void rule_free(struct rule *r);
 void config_add_error(struct config *cfg, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));

@@ -56,8 +56,10 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	fprintf(stderr, "vfio-claim: %s%s\n", prefix[lvl], msg);
 	if (kmsg_fd >= 0 && lvl != LOG_LVL_DEBUG) {
 		char line[2200];
-		int n = snprintf(line, sizeof(line), "<%d>vfio-claim: %s%s\n", lvl, prefix[lvl], msg);
-		if (n > 0 && write(kmsg_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
+		int n =
+		    snprintf(line, sizeof(line), "<%d>vfio-claim: %s%s\n", lvl, prefix[lvl], msg);
+		if (n > 0 && write(kmsg_fd, line,
+				   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
 			/* the kernel log is best effort: stderr already has the message */
 		}
 	}

@@ -47,12 +47,9 @@ static void help(void)
 int main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{},
+		{ "root", required_argument, NULL, 'r' }, { "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },	  { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	  {},
 	};
 	struct options opts = { 0 };
 	int c, r;
@@ -93,8 +90,9 @@ int main(int argc, char *argv[])
 		root_set(NULL);
 		return r;
 	}
-	fprintf(stderr, "vfio-claim: unknown command '%s'\n"
-			"Try 'vfio-claim --help' for more information.\n",
+	fprintf(stderr,
+		"vfio-claim: unknown command '%s'\n"
+		"Try 'vfio-claim --help' for more information.\n",
 		argv[optind]);
 	return EXIT_USAGE;
 }

@@ -11,12 +11,9 @@ static const struct {
 	unsigned cat;
 	const char *udev[2]; /* class globs for the generated udev rule */
 } categories[] = {
-	{ "gpu", CAT_GPU, { "0x03*" } },
-	{ "net", CAT_NET, { "0x02*" } },
-	{ "usb", CAT_USB, { "0x0c03*" } },
-	{ "storage", CAT_STORAGE, { "0x01*" } },
-	{ "nvme", CAT_NVME, { "0x0108*" } },
-	{ "audio", CAT_AUDIO, { "0x0401*", "0x0403*" } },
+	{ "gpu", CAT_GPU, { "0x03*" } },     { "net", CAT_NET, { "0x02*" } },
+	{ "usb", CAT_USB, { "0x0c03*" } },   { "storage", CAT_STORAGE, { "0x01*" } },
+	{ "nvme", CAT_NVME, { "0x0108*" } }, { "audio", CAT_AUDIO, { "0x0401*", "0x0403*" } },
 };
 
 static bool hex_field(const char *s, size_t len, unsigned digits, unsigned long max,
@@ -37,7 +34,8 @@ static int parse_addr(const char *s, struct selector *sel, const char **why)
 	unsigned long dom = 0, bus, slot, fn;
 	const char *b;
 
-	*why = "a PCI address is [DOMAIN:]BUS:SLOT.FUNCTION, e.g. '0000:01:00.0', '01:00.0' or '01:00.*'";
+	*why = "a PCI address is [DOMAIN:]BUS:SLOT.FUNCTION, e.g. '0000:01:00.0', '01:00.0' or "
+	       "'01:00.*'";
 	if (!colon1 || !dot)
 		return -EINVAL;
 	colon2 = strchr(colon1 + 1, ':');
@@ -74,7 +72,8 @@ static int parse_ids(const char *s, struct selector *sel, const char **why)
 	const char *p = s;
 	int n = 0;
 
-	*why = "ids are VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE] with 4 hex digits or '*' each, e.g. '10de:1b80'";
+	*why = "ids are VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE] with 4 hex digits or '*' each, e.g. "
+	       "'10de:1b80'";
 	for (;;) {
 		const char *end = strchr(p, ':');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -151,7 +150,8 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 				goto out;
 			}
 			for (i = 0; i < 12; i++)
-				low[i] = (char)((tok[i] >= 'A' && tok[i] <= 'F') ? tok[i] + 32 : tok[i]);
+				low[i] =
+				    (char)((tok[i] >= 'A' && tok[i] <= 'F') ? tok[i] + 32 : tok[i]);
 			low[12] = '\0';
 			if (!pci_addr_valid(low)) {
 				r = -EINVAL;
@@ -160,14 +160,14 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 			len = (size_t)snprintf(buf, sizeof(buf), "%s", low);
 		} else {
 			unsigned long slot;
-			if (strlen(tok) != 4 || tok[2] != '.' || !hex_field(tok, 2, 2, 0x1f, &slot) ||
-			    tok[3] < '0' || tok[3] > '7') {
+			if (strlen(tok) != 4 || tok[2] != '.' ||
+			    !hex_field(tok, 2, 2, 0x1f, &slot) || tok[3] < '0' || tok[3] > '7') {
 				r = -EINVAL;
 				goto out;
 			}
 			if (len < sizeof(buf))
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%02lx.%c", slot,
-							tok[3]);
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%02lx.%c",
+							slot, tok[3]);
 		}
 		hops++;
 	}
@@ -263,8 +263,8 @@ char *selector_udev_match(const struct selector *sel)
 		if (sel->u.addr.func < 0)
 			return xasprintf("KERNEL==\"%04x:%02x:%02x.*\"", sel->u.addr.domain,
 					 sel->u.addr.bus, sel->u.addr.slot);
-		return xasprintf("KERNEL==\"%04x:%02x:%02x.%d\"", sel->u.addr.domain, sel->u.addr.bus,
-				 sel->u.addr.slot, sel->u.addr.func);
+		return xasprintf("KERNEL==\"%04x:%02x:%02x.%d\"", sel->u.addr.domain,
+				 sel->u.addr.bus, sel->u.addr.slot, sel->u.addr.func);
 	case SEL_IDS: {
 		static const char *const attr[] = { "vendor", "device", "subsystem_vendor",
 						    "subsystem_device" };
@@ -281,9 +281,10 @@ char *selector_udev_match(const struct selector *sel)
 		for (size_t i = 0; i < ARRAY_SIZE(categories); i++)
 			if (categories[i].cat == sel->u.category)
 				return categories[i].udev[1]
-					       ? xasprintf("ATTR{class}==\"%s|%s\"", categories[i].udev[0],
-							   categories[i].udev[1])
-					       : xasprintf("ATTR{class}==\"%s\"", categories[i].udev[0]);
+					   ? xasprintf("ATTR{class}==\"%s|%s\"",
+						       categories[i].udev[0], categories[i].udev[1])
+					   : xasprintf("ATTR{class}==\"%s\"",
+						       categories[i].udev[0]);
 		break;
 	case SEL_CLASS:
 		if (sel->u.class.mask == 0xffffff)

@@ -54,8 +54,9 @@ static char *veto(const struct pci_dev *d, const struct config *cfg, const struc
 	int vfs;
 
 	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
-		return xstrdup("boot VGA device: the console would go dark; set 'option "
-			       "allow-boot-vga=yes' or name it by address with 'force' to claim it");
+		return xstrdup(
+		    "boot VGA device: the console would go dark; set 'option "
+		    "allow-boot-vga=yes' or name it by address with 'force' to claim it");
 	why = protected_why(&plan->protected, d->addr);
 	if (why)
 		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
@@ -104,8 +105,8 @@ static void groups_build(struct groups *gr, const struct pci_list *devs)
 	sort_devs = devs;
 	qsort(gr->idx, n, sizeof(size_t), cmp_group);
 	for (size_t s = 0, e; s < n; s = e) {
-		for (e = s + 1; e < n && devs->v[gr->idx[e]].iommu_group ==
-						 devs->v[gr->idx[s]].iommu_group;
+		for (e = s + 1;
+		     e < n && devs->v[gr->idx[e]].iommu_group == devs->v[gr->idx[s]].iommu_group;
 		     e++)
 			;
 		for (size_t k = s; k < e; k++) {
@@ -203,7 +204,8 @@ static void resolve_groups(struct plan *plan, const struct pci_list *devs, const
 			if (block && v->decision == DEC_CLAIM) {
 				if (v->forced)
 					set(v, DEC_CLAIM,
-					    xasprintf("%s; forced, but vfio cannot use it until the whole "
+					    xasprintf("%s; forced, but vfio cannot use it until "
+						      "the whole "
 						      "group is claimed: %s",
 						      v->reason, block));
 				else
@@ -216,8 +218,9 @@ static void resolve_groups(struct plan *plan, const struct pci_list *devs, const
 			} else if (!block && w < 0) {
 				v->rule = grule;
 				set(v, DEC_CLAIM,
-				    xasprintf("IOMMU group %d is taken whole (option group-policy=whole)",
-					      g));
+				    xasprintf(
+					"IOMMU group %d is taken whole (option group-policy=whole)",
+					g));
 			}
 		}
 		free(block);
@@ -266,7 +269,8 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 			}
 			/* force counts only where a rule names this device by address */
 			for (size_t k = 0; k < cfg->claims.v[r].nsels; k++)
-				if (cfg->claims.v[r].force && cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
+				if (cfg->claims.v[r].force &&
+				    cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
 				    selector_match(&cfg->claims.v[r].sels[k], d))
 					v->forced = true;
 		}
@@ -278,15 +282,17 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 
 		if (pci_is_bridge(d))
 			set(v, DEC_KEEP,
-			    xstrdup(v->selected ? "PCI bridge: bridges are never claimed, although a "
-						  "claim selects it"
-						: "PCI bridge: bridges are never claimed"));
+			    xstrdup(v->selected
+					? "PCI bridge: bridges are never claimed, although a "
+					  "claim selects it"
+					: "PCI bridge: bridges are never claimed"));
 		else if (cfg->off)
 			set(v, DEC_KEEP,
 			    xstrdup("vfio_claim=off on the kernel command line: nothing is claimed "
 				    "this boot"));
 		else if (xrule)
-			set(v, DEC_KEEP, xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
+			set(v, DEC_KEEP,
+			    xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
 		else if (!v->selected)
 			set(v, DEC_KEEP,
 			    xstrdup(on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
@@ -324,22 +330,24 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 				continue;
 			if (plan->v[i].decision != DEC_CLAIM && !on_vfio(d))
 				host_usb++;
-			else if (plan->v[i].decision == DEC_CLAIM && !plan->v[i].forced && victim < 0)
+			else if (plan->v[i].decision == DEC_CLAIM && !plan->v[i].forced &&
+				 victim < 0)
 				victim = (int)i;
 		}
 		if (host_usb > 0 || victim < 0)
 			break;
-		usb_veto[victim] = xstrdup(
-			"last USB controller left to the host, and the machine has no PS/2 "
-			"keyboard controller (i8042): the keyboard would be lost; set 'option "
-			"keep-usb=0' or name it by address with 'force' to claim it");
+		usb_veto[victim] =
+		    xstrdup("last USB controller left to the host, and the machine has no PS/2 "
+			    "keyboard controller (i8042): the keyboard would be lost; set 'option "
+			    "keep-usb=0' or name it by address with 'force' to claim it");
 	}
 
 	for (size_t i = 0; i < n; i++)
 		if (plan->v[i].decision == DEC_CLAIM && !devs->have_iommu) {
-			char *r = xasprintf("%s; no IOMMU groups: vfio cannot use it until the IOMMU is "
-					    "enabled (intel_iommu=on or amd_iommu=on)",
-					    plan->v[i].reason);
+			char *r =
+			    xasprintf("%s; no IOMMU groups: vfio cannot use it until the IOMMU is "
+				      "enabled (intel_iommu=on or amd_iommu=on)",
+				      plan->v[i].reason);
 			set(&plan->v[i], DEC_CLAIM, r);
 			plan->v[i].no_iommu = true;
 		}

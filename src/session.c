@@ -161,8 +161,9 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 			 "(no IOMMU group): enable the IOMMU to use it",
 			 d->addr);
 	else
-		log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr, host ? " (host driver '" : "",
-			 host ? host : "", host ? "')" : "", v->reason);
+		log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr,
+			 host ? " (host driver '" : "", host ? host : "", host ? "')" : "",
+			 v->reason);
 	perms_effective(v->rule, &s->cfg, &p);
 	r = perms_apply(d->iommu_group, &p);
 	if (r < 0)

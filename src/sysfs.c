@@ -300,7 +300,8 @@ int pci_scan(struct pci_list *list)
 		k = readlinkat(dirfd(dir), attr, target, sizeof(target) - 1);
 		if (k > 0) {
 			target[k] = '\0';
-			d->iommu_group = atoi(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+			d->iommu_group =
+			    atoi(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
 		}
 		if ((d->class >> 8) == 0x0300) {
 			snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);

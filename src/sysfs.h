@@ -19,12 +19,12 @@ struct pci_dev {
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
 	uint8_t header_type;
-	int iommu_group;  /* -1: none */
-	char *driver;     /* bound driver or NULL */
-	char *devpath;    /* "/devices/pci0000:00/0000:00:1c.0/0000:02:00.0" */
-	char *pcipath;    /* "0000:00:1c.0/00.0", survives bus renumbering */
-	int parent;       /* index of the upstream PCI device, -1 on a root bus */
-	int boot_vga;     /* -1 when the attribute is absent */
+	int iommu_group; /* -1: none */
+	char *driver;	 /* bound driver or NULL */
+	char *devpath;	 /* "/devices/pci0000:00/0000:00:1c.0/0000:02:00.0" */
+	char *pcipath;	 /* "0000:00:1c.0/00.0", survives bus renumbering */
+	int parent;	 /* index of the upstream PCI device, -1 on a root bus */
+	int boot_vga;	 /* -1 when the attribute is absent */
 };
 
 struct pci_list {
@@ -41,7 +41,8 @@ bool pci_is_bridge(const struct pci_dev *d);
 unsigned pci_categories(uint32_t class);
 const char *pci_category_name(const struct pci_dev *d);
 int pci_refresh_driver(struct pci_dev *d);
-/* Read on demand, since few devices need them: VFs enabled on a PF (-1: not a PF), the PF of a VF. */
+/* Read on demand, since few devices need them: VFs enabled on a PF (-1: not a PF), the PF of a VF.
+ */
 int pci_sriov_numvfs(const struct pci_dev *d);
 char *pci_physfn(const struct pci_dev *d);
 

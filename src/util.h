@@ -37,7 +37,7 @@ bool root_is_host(void);
 char *root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* File helpers: 0 or a negative errno. */
-int read_text(const char *path, char **out);       /* whole file, trailing newline stripped */
+int read_text(const char *path, char **out); /* whole file, trailing newline stripped */
 int read_line_at(int dirfd, const char *name, char *buf, size_t size);
 int write_attr(const char *path, const char *value); /* one write(), like echo > sysfs */
 int write_atomic(const char *path, const char *content, unsigned mode);
