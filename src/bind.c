@@ -21,6 +21,19 @@ static int fail(struct bind_error *err, int r, const char *fmt, ...)
 	return r;
 }
 
+static int load_module(struct kmod_ctx *ctx, const char *name, struct bind_error *err)
+{
+	int r = modload_ensure(ctx, name);
+
+	if (r == -EOPNOTSUPP)
+		return fail(err, r, "load module '%s' (not loaded under '%s')", name, root_get());
+	if (r == -ENOENT)
+		return fail(err, r, "load module '%s' (not found for this kernel)", name);
+	if (r < 0)
+		return fail(err, r, "load module '%s'", name);
+	return 0;
+}
+
 static int write_dev_attr(const struct pci_dev *d, const char *attr, const char *value)
 {
 	char *p = pci_sys_path(d, attr);
@@ -61,9 +74,9 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
 
 	/* modules first: a failure here leaves the device with its host driver */
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
-		r = modload_ensure(ctx, modules[i]);
+		r = load_module(ctx, modules[i], err);
 		if (r < 0)
-			return fail(err, r, "load module '%s'", modules[i]);
+			return r;
 	}
 	r = write_dev_attr(d, "driver_override", "vfio-pci");
 	if (r < 0)
@@ -115,13 +128,10 @@ int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_modul
 		modload_lookup_alias(ctx, modalias, &module);
 	free(modalias);
 	if (module) {
-		r = modload_ensure(ctx, module);
-		if (r < 0) {
-			r = fail(err, r, "load host module '%s'", module);
-			free(module);
-			return r;
-		}
+		r = load_module(ctx, module, err);
 		free(module);
+		if (r < 0)
+			return r;
 	}
 	r = write_bus_attr("drivers_probe", d->addr);
 	pci_refresh_driver(d);

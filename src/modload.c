@@ -106,7 +106,10 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name)
 	{
 		struct kmod_module *mod = kmod_module_get_module(it);
 
-		if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN && root_is_host())
+		/* under --root the running kernel is not the tree's: never insert into it */
+		if (!root_is_host())
+			r = -EOPNOTSUPP;
+		else if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
 			r = 0;
 		else
 			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, NULL,
