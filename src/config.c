@@ -62,6 +62,8 @@ static void rules_free(struct rules *rs)
 
 static void rules_move(struct rules *to, struct rules *from)
 {
+	if (from->n == 0)
+		return;
 	to->v = xrealloc(to->v, (to->n + from->n) * sizeof(*to->v));
 	memcpy(to->v + to->n, from->v, from->n * sizeof(*from->v));
 	to->n += from->n;

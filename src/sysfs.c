@@ -285,7 +285,7 @@ int pci_scan(struct pci_list *list)
 		}
 		d = &list->v[list->n];
 		memset(d, 0, sizeof(*d));
-		snprintf(d->addr, sizeof(d->addr), "%s", de->d_name);
+		memcpy(d->addr, de->d_name, 13); /* pci_addr_valid(): 12 characters and the NUL */
 		sscanf(d->addr, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->func);
 		d->iommu_group = -1;
 		d->boot_vga = -1;
