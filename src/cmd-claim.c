@@ -334,6 +334,11 @@ int cmd_root_devices(const struct options *opts, int argc, char *argv[])
 {
 	struct session s;
 
+	if (rootdev_in_chroot()) {
+		log_warn("running in a chroot: the root device of the system being built is not "
+			 "known here, none is recorded");
+		return 0;
+	}
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	session_plan(&s);

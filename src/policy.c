@@ -62,6 +62,18 @@ static char *veto(const struct pci_dev *d, const struct config *cfg, const struc
 		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
 				 "claim it anyway",
 				 why);
+	/*
+	 * root= names a device nobody can find yet (the initramfs before its storage driver is
+	 * loaded) and no record says which it is: any storage controller might carry it.
+	 */
+	if (plan->protected.unresolved && !plan->protected.have_record &&
+	    (pci_categories(d->class) & CAT_STORAGE))
+		return xasprintf(
+		    "storage controller, and the root file system '%s' is not found yet "
+		    "and no /etc/vfio-claim/root-devices record says where it is: it "
+		    "may carry it; rebuild the initramfs on the running system to "
+		    "record the root device, or name it by address with 'force'",
+		    plan->protected.unresolved);
 	vfs = pci_sriov_numvfs(d);
 	if (vfs > 0)
 		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "

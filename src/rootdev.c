@@ -197,6 +197,7 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 			log_warn("/etc/vfio-claim/root-devices: '%s': %s, ignoring", line, why);
 			continue;
 		}
+		out->have_record = true;
 		for (size_t i = 0; i < devs->n; i++)
 			if (selector_match(&sel, &devs->v[i]))
 				protect(out, devs->v[i].addr,
@@ -206,6 +207,16 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 	}
 	free(text);
 	free(p);
+}
+
+bool rootdev_in_chroot(void)
+{
+	struct stat a, b;
+
+	/* only meaningful for the running system: /proc/1/root is init's root */
+	if (!root_is_host() || stat("/", &a) < 0 || stat("/proc/1/root/", &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 }
 
 void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct protected_list *out)

@@ -49,12 +49,31 @@ test_root_found_from_the_initramfs_record_when_nothing_else_knows() {
     : >"$ROOT/proc/self/mountinfo"
     conf test.conf "claim nvme"
     run --json check
-    plan_has "^0000:3d:00.0 claim" || fail "without any record the NVMe should be claimable"
+    plan_has "^0000:3d:00.0 refuse storage controller, and the root file system 'UUID=0000" ||
+        fail "with root= unknown and no record, storage must be refused"
+    plan_has "^0000:00:1f.6 keep not selected" || fail "others"
     mkdir -p "$ROOT/etc/vfio-claim"
+    : >"$ROOT/etc/vfio-claim/root-devices"
+    run --json check
+    plan_has "^0000:3d:00.0 refuse storage controller" || fail "an empty record is no record"
     echo "path=0000:00:1d.0/00.0" >"$ROOT/etc/vfio-claim/root-devices"
     run --json check
     plan_has "^0000:3d:00.0 refuse carried the root file system when the initramfs was built" ||
         fail "root-devices record not used"
+    # with a record, other storage controllers can be claimed early
+    echo "path=0000:00:1c.0/00.0" >"$ROOT/etc/vfio-claim/root-devices"
+    run --json check
+    plan_has "^0000:3d:00.0 claim" || fail "the record names another device: the NVMe is free"
+}
+
+test_unknown_root_without_record_still_claims_storage_forced_by_address() {
+    fixture desktop
+    cmdline "root=UUID=00000000-0000-0000-0000-000000000000 ro"
+    : >"$ROOT/proc/self/mountinfo"
+    conf test.conf "claim 3d:00.0 force" "claim net"
+    run --json check
+    plan_has "^0000:3d:00.0 claim selected by /etc/vfio-claim.d/test.conf:1 ('3d:00.0'), forced" || fail "force"
+    plan_has "^0000:00:1f.6 claim" || fail "a NIC is not storage"
 }
 
 test_root_devices_prints_the_pci_path_of_the_root_disk() {
