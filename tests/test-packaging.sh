@@ -1,0 +1,248 @@
+#!/bin/sh
+# Packaging checks: builds the Debian package from a copy of the work tree (the repository stays
+# clean), then checks what a user installs: the files the contract requires, the update-initramfs
+# trigger, the conffile, the initramfs-tools ORDER, copy-config, the shell scripts, the man pages,
+# and lintian. Assumes the build dependencies of debian/control are installed; the checks that
+# need initramfs-tools, lintian, shellcheck or man-db are skipped when it is missing.
+#
+# usage: tests/test-packaging.sh
+# Prints "ok - ..." or "not ok - ..." per check and "N passed, N failed" at the end; exits 1 when
+# a check failed.
+#
+# tests/run-tests.sh sources every tests/test-*.sh and runs its test_* functions: here that is
+# test_packaging, which runs this script once (not again for the sanitizer build: the package is
+# built from the sources, not from the binary under test).
+#
+# shellcheck disable=SC2016 # sh -c '... "$1"' sh ARG: $1 expands in the inner shell, on purpose
+
+# shellcheck disable=SC3028 # BASH_SOURCE: set when tests/run-tests.sh (bash) sources this file
+pkg_script=${BASH_SOURCE:-$0}
+
+test_packaging() {
+    [ -z "${VFIO_CLAIM_SANITIZED:-}" ] || return 0
+    pkg_out=$(sh "$pkg_script" 2>&1) && return 0
+    printf '%s\n' "$pkg_out" | sed 's/^/# /'
+    return 1
+}
+
+pkg_ok() {
+    echo "ok - $1"
+    pkg_passed=$((pkg_passed + 1))
+}
+
+pkg_not_ok() {
+    echo "not ok - $1"
+    pkg_failed=$((pkg_failed + 1))
+}
+
+pkg_skip() {
+    echo "ok - $1 # SKIP $2"
+    pkg_passed=$((pkg_passed + 1))
+}
+
+# pkg_check DESCRIPTION COMMAND...: ok when COMMAND succeeds
+pkg_check() {
+    pkg_desc=$1
+    shift
+    if "$@"; then
+        pkg_ok "$pkg_desc"
+    else
+        pkg_not_ok "$pkg_desc"
+    fi
+}
+
+pkg_finish() {
+    echo "$pkg_passed passed, $pkg_failed failed"
+    [ "$pkg_failed" -eq 0 ] && exit 0
+    exit 1
+}
+
+# pkg_has_file PATH [MODE]: the package ships PATH (a directory when PATH ends in /), with the
+# permissions MODE (as ls prints them) when given
+# shellcheck disable=SC2317 # called through pkg_check
+pkg_has_file() {
+    awk -v want="./${1#/}" -v mode="${2:-}" '
+        $6 == want && (mode == "" || $1 == mode) { found = 1 }
+        END { exit !found }' "$tmp/contents"
+}
+
+# The work tree as git sees it (tracked and untracked files, without ignored build products), so
+# that the copy builds like a fresh checkout; cp -a and "make clean" where git cannot tell.
+pkg_copy_tree() {
+    mkdir "$tmp/src" || return 1
+    if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$top" && git ls-files -z --cached --others --exclude-standard) |
+            (cd "$top" && xargs -0 sh -c 'for f; do
+                if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\n" "$f"; fi
+            done' sh) |
+            tar -C "$top" -cf - -T - | tar -C "$tmp/src" -xf -
+    else
+        cp -a "$top/." "$tmp/src/" && make -C "$tmp/src" clean >/dev/null
+    fi
+}
+
+pkg_main() {
+    top=$(cd "$(dirname "$pkg_script")/.." && pwd) || exit 1
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/vfio-claim-packaging.XXXXXX") || exit 1
+    trap 'rm -rf "$tmp"' EXIT
+    trap 'exit 1' HUP INT TERM
+    pkg_passed=0
+    pkg_failed=0
+
+    if pkg_copy_tree && (cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
+        pkg_ok "dpkg-buildpackage -us -uc -b builds the package"
+    else
+        pkg_not_ok "dpkg-buildpackage -us -uc -b builds the package"
+        tail -n 40 "$tmp/build.log" | sed 's/^/# /'
+        pkg_finish
+    fi
+
+    deb=
+    changes=
+    for f in "$tmp"/vfio-claim_*.deb "$tmp"/vfio-claim_*.changes; do
+        case $f in
+        *.deb) [ -f "$f" ] && deb=$f ;;
+        *.changes) [ -f "$f" ] && changes=$f ;;
+        esac
+    done
+    if [ -z "$deb" ] || [ -z "$changes" ]; then
+        pkg_not_ok "the build leaves vfio-claim_*.deb and a .changes file"
+        pkg_finish
+    fi
+    dpkg-deb -c "$deb" >"$tmp/contents"
+    dpkg-deb -x "$deb" "$tmp/root"
+    dpkg-deb -e "$deb" "$tmp/control"
+
+    # Debian 12 keeps udev rules in /lib/udev (udevdir in udev.pc), later releases in /usr/lib/udev.
+    udevdir=$(pkg-config --variable=udevdir udev 2>/dev/null)
+    udevdir=${udevdir:-/lib/udev}
+    for spec in \
+        /usr/sbin/vfio-claim:-rwxr-xr-x \
+        "$udevdir/rules.d/70-vfio-claim.rules:-rw-r--r--" \
+        /usr/share/initramfs-tools/hooks/vfio-claim:-rwxr-xr-x \
+        /usr/share/initramfs-tools/scripts/init-top/00-vfio-claim:-rwxr-xr-x \
+        /usr/lib/dracut/modules.d/90vfio-claim/module-setup.sh:-rwxr-xr-x \
+        /usr/lib/dracut/modules.d/90vfio-claim/vfio-claim-boot.sh:-rwxr-xr-x \
+        /usr/lib/vfio-claim/copy-config:-rwxr-xr-x \
+        /etc/vfio-claim.d/example.conf:-rw-r--r-- \
+        /usr/lib/vfio-claim.d/:drwxr-xr-x \
+        /usr/share/man/man8/vfio-claim.8.gz:-rw-r--r-- \
+        /usr/share/man/man5/vfio-claim.conf.5.gz:-rw-r--r-- \
+        /usr/share/doc/vfio-claim/copyright:-rw-r--r--; do
+        pkg_check "the package ships ${spec%:*} (${spec##*:})" \
+            pkg_has_file "${spec%:*}" "${spec##*:}"
+    done
+
+    pkg_check "installing or removing the package activates the update-initramfs trigger" \
+        grep -qx 'activate-noawait update-initramfs' "$tmp/control/triggers"
+    pkg_check "/etc/vfio-claim.d/example.conf is a conffile" \
+        grep -qx '/etc/vfio-claim.d/example.conf' "$tmp/control/conffiles"
+    pkg_check "the package depends on initramfs-tools | dracut" \
+        sh -c 'dpkg-deb -f "$1" Depends | grep -q "initramfs-tools | dracut"' sh "$deb"
+    pkg_check "the shipped example configuration claims nothing (every line a comment)" \
+        sh -c '! grep -v -e "^[[:space:]]*#" -e "^[[:space:]]*\$" "$1" | grep -q .' sh \
+        "$tmp/root/etc/vfio-claim.d/example.conf"
+
+    rules=$tmp/root$udevdir/rules.d/70-vfio-claim.rules
+    pkg_check "the udev rule skips every event but add, like 80-drivers.rules" \
+        sh -c 'grep -qx "ACTION!=\"add\", GOTO=\"vfio_claim_end\"" "$1" &&
+               grep -qx "LABEL=\"vfio_claim_end\"" "$1"' sh "$rules"
+    pkg_check "the udev rule runs vfio-claim for PCI devices only when they are selected" \
+        sh -c 'grep "SUBSYSTEM==\"pci\"" "$1" | grep "IMPORT{program}" |
+               grep -q "ENV{VFIO_CLAIM_SELECT}==\"1\""' sh "$rules"
+    pkg_check "the udev rule never waits for udevadm settle" \
+        sh -c '! grep -q "settle" "$1"' sh "$rules"
+
+    # initramfs-tools writes ORDER with cache_run_scripts (hook-functions): run it over the
+    # system's init-top scripts and ours, as mkinitramfs does, and find ours before "udev".
+    if [ -r /usr/share/initramfs-tools/hook-functions ] &&
+        [ -e /usr/share/initramfs-tools/scripts/init-top/udev ]; then
+        mkdir -p "$tmp/initrd/scripts/init-top" "$tmp/conf/scripts/init-top"
+        cp -p /usr/share/initramfs-tools/scripts/init-top/* "$tmp/initrd/scripts/init-top/"
+        rm -f "$tmp/initrd/scripts/init-top/ORDER" "$tmp/initrd/scripts/init-top/00-vfio-claim"
+        ours=$tmp/root/usr/share/initramfs-tools/scripts/init-top/00-vfio-claim
+        cp -p "$ours" "$tmp/initrd/scripts/init-top/"
+        cp -p "$ours" "$tmp/conf/scripts/init-top/"
+        (
+            # shellcheck disable=SC2034 # read by get_source in hook-functions
+            CONFDIR=$tmp/conf
+            # shellcheck disable=SC1091
+            . /usr/share/initramfs-tools/hook-functions
+            cache_run_scripts "$tmp/initrd" /scripts/init-top
+        )
+        sed -n 's|^/scripts/init-top/\([^ ]*\) .*|\1|p' "$tmp/initrd/scripts/init-top/ORDER" \
+            >"$tmp/order"
+        order=$(tr '\n' ' ' <"$tmp/order")
+        pkg_check "initramfs-tools ORDER runs init-top/00-vfio-claim before init-top/udev ($order)" \
+            awk '$0 == "00-vfio-claim" { ours = NR } $0 == "udev" { udev = NR }
+                END { exit !(ours && udev && ours < udev) }' "$tmp/order"
+    else
+        pkg_skip "initramfs-tools ORDER runs init-top/00-vfio-claim before init-top/udev" \
+            "initramfs-tools is not installed"
+    fi
+
+    # copy-config: names become numbers on claim and permissions lines; numbers, unknown names,
+    # line numbers and comments stay.
+    sysroot=$tmp/sysroot
+    mkdir -p "$sysroot/etc/vfio-claim.d" "$sysroot/usr/lib/vfio-claim.d"
+    printf '%s\n' 'root:x:0:0::/root:/bin/sh' 'qemu:x:64055:108::/nonexistent:/usr/sbin/nologin' \
+        >"$sysroot/etc/passwd"
+    printf '%s\n' 'root:x:0:' 'kvm:x:108:' >"$sysroot/etc/group"
+    printf '%s\n' '# owner=qemu in a comment stays' \
+        'claim 0000:01:00.0 owner=qemu group=kvm mode=0660 # group=kvm' \
+        'permissions owner=1000 group=nosuchgroup' \
+        'exclude 01:00.1' >"$sysroot/etc/vfio-claim.d/vm.conf"
+    printf '%s\n' '# owner=qemu in a comment stays' \
+        'claim 0000:01:00.0 owner=64055 group=108 mode=0660 # group=kvm' \
+        'permissions owner=1000 group=nosuchgroup' \
+        'exclude 01:00.1' >"$tmp/expected.conf"
+    ln -s /dev/null "$sysroot/etc/vfio-claim.d/masked.conf"
+    echo "claim gpu group=kvm" >"$sysroot/usr/lib/vfio-claim.d/50-vendor.conf"
+    "$tmp/root/usr/lib/vfio-claim/copy-config" "$tmp/image" "$sysroot" 2>"$tmp/copy.err"
+    pkg_check "copy-config replaces user and group names by numbers, keeps numbers and comments" \
+        cmp -s "$tmp/expected.conf" "$tmp/image/etc/vfio-claim.d/vm.conf"
+    pkg_check "copy-config warns about a group name that does not resolve, with FILE:LINE" \
+        grep -q "/etc/vfio-claim.d/vm.conf:3: group 'nosuchgroup'" "$tmp/copy.err"
+    pkg_check "copy-config copies /usr/lib/vfio-claim.d too" \
+        grep -qx 'claim gpu group=108' "$tmp/image/usr/lib/vfio-claim.d/50-vendor.conf"
+    pkg_check "copy-config keeps a file masked by a link to /dev/null masked" \
+        sh -c '[ "$(readlink "$1")" = /dev/null ]' sh "$tmp/image/etc/vfio-claim.d/masked.conf"
+
+    if command -v shellcheck >/dev/null 2>&1; then
+        for script in usr/share/initramfs-tools/hooks/vfio-claim \
+            usr/share/initramfs-tools/scripts/init-top/00-vfio-claim \
+            usr/lib/vfio-claim/copy-config \
+            usr/lib/dracut/modules.d/90vfio-claim/module-setup.sh \
+            usr/lib/dracut/modules.d/90vfio-claim/vfio-claim-boot.sh; do
+            # SC1091: the framework headers source files that shellcheck cannot follow
+            pkg_check "shellcheck: /$script" shellcheck -e SC1091 "$tmp/root/$script"
+        done
+    else
+        pkg_skip "shellcheck of the boot scripts" "shellcheck is not installed"
+    fi
+
+    if command -v man >/dev/null 2>&1; then
+        for page in usr/share/man/man8/vfio-claim.8.gz usr/share/man/man5/vfio-claim.conf.5.gz; do
+            pkg_check "man --warnings reports nothing for /$page" \
+                sh -c 'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 \
+                           man --warnings -E UTF-8 -l -Tutf8 -Z "$1" 2>&1 >/dev/null) &&
+                       [ -z "$out" ] || { printf "# %s\n" "$out"; false; }' sh "$tmp/root/$page"
+        done
+    else
+        pkg_skip "man --warnings on the man pages" "man-db is not installed"
+    fi
+
+    if command -v lintian >/dev/null 2>&1; then
+        lintian --tag-display-limit 0 "$changes" >"$tmp/lintian.out" 2>&1
+        sed 's/^/# /' "$tmp/lintian.out"
+        pkg_check "lintian reports no error" sh -c '! grep -q "^E: " "$1"' sh "$tmp/lintian.out"
+    else
+        pkg_skip "lintian" "lintian is not installed"
+    fi
+
+    pkg_finish
+}
+
+case ${0##*/} in
+test-packaging.sh) pkg_main ;;
+esac
