@@ -36,15 +36,17 @@ build-asan/vfio-claim: $(SRCS) $(HDRS)
 		-o $@ $(SRCS) $(PKG_LIBS)
 
 check: vfio-claim tests/fakekernel.so build-asan/vfio-claim
+	tests/deps.sh check
+	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
-	clang-format --dry-run -Werror src/*.c src/*.h tests/fakekernel.c
+	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c
 
-bench: vfio-claim
+bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
 
 format:
-	clang-format -i src/*.c src/*.h tests/fakekernel.c
+	clang-format -i src/*.c src/*.h tests/*.c
 
 clean:
 	rm -f vfio-claim src/*.o tests/fakekernel.so

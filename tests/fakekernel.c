@@ -1,0 +1,1242 @@
+/*
+ * fakekernel.so: an LD_PRELOAD shim that plays the kernel's PCI driver core on a fixture tree.
+ *
+ * With FAKEKERNEL_ROOT=DIR in the environment, writes to these files under DIR/sys do what the
+ * kernel would do, on the tree (see docs/testing.md for the contract):
+ *
+ *   sys/devices/.../ADDR/driver_override     store the name, "(null)" on "\n"
+ *   sys/bus/pci/drivers/NAME/bind            bind ADDR to NAME
+ *   sys/bus/pci/drivers/NAME/unbind          unbind ADDR from NAME
+ *   sys/bus/pci/drivers_probe                probe ADDR (override, else modules.alias)
+ *
+ * How: open()/openat()/fopen()... of one of those files (found by its resolved path, so links
+ * such as sys/bus/pci/devices/ADDR and openat() relative to a directory work) remembers the file
+ * descriptor; write() on it performs the effect and returns the byte count, or -1 with the errno
+ * the kernel would give, without writing to the file.  Effects change the tree with rename() of
+ * a temporary (symlinks, file contents) so that readers never see half a change, and run under
+ * flock(DIR/.fakekernel/lock) so that parallel processes see the state change atomically.
+ *
+ * Nothing else is touched: reads, other files and other writes go straight to libc.  Without
+ * FAKEKERNEL_ROOT (or with it naming "/" or a real sysfs) the shim is transparent.
+ *
+ * Build: cc -shared -fPIC -O2 -Wall -Wextra -o tests/fakekernel.so tests/fakekernel.c -ldl
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define FK_EXPORT   __attribute__((visibility("default")))
+#define FK_MAXFD    16384 /* descriptors above this are never special (they fail EMFILE) */
+#define SYSFS_MAGIC 0x62656572
+#define VFIO_DRIVER "vfio-pci"
+
+enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE };
+
+/* What a remembered descriptor is: its kind, the device address (driver_override) or driver
+ * name (bind, unbind), and the inode it was opened on, to notice a descriptor number that was
+ * closed behind our back (close_range, fclose of a stream) and reused. */
+struct fk_fd {
+	int kind;
+	dev_t dev;
+	ino_t ino;
+	char arg[64];
+};
+
+static struct fk_fd fk_fds[FK_MAXFD];
+static pthread_mutex_t fk_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fk_once = PTHREAD_ONCE_INIT;
+static char fk_root[PATH_MAX];
+static size_t fk_rootlen;
+static int fk_active;
+static unsigned long fk_tmpseq;
+
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_openat64)(int, const char *, int, ...);
+static ssize_t (*real_write)(int, const void *, size_t);
+static int (*real_close)(int);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
+static FILE *(*real_fdopen)(int, const char *);
+static int (*real_vdprintf)(int, const char *, va_list);
+static int (*real_vdprintf_chk)(int, int, const char *, va_list);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Setup */
+
+static void *fk_sym(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	return p;
+}
+
+static void fk_init_once(void)
+{
+	const char *root = getenv("FAKEKERNEL_ROOT");
+	struct statfs sfs;
+	char sys[PATH_MAX + 8];
+
+	real_openat = (int (*)(int, const char *, int, ...))fk_sym("openat");
+	real_openat64 = (int (*)(int, const char *, int, ...))fk_sym("openat64");
+	real_write = (ssize_t(*)(int, const void *, size_t))fk_sym("write");
+	real_close = (int (*)(int))fk_sym("close");
+	real_dup = (int (*)(int))fk_sym("dup");
+	real_dup2 = (int (*)(int, int))fk_sym("dup2");
+	real_dup3 = (int (*)(int, int, int))fk_sym("dup3");
+	real_fopen = (FILE * (*)(const char *, const char *)) fk_sym("fopen");
+	real_fopen64 = (FILE * (*)(const char *, const char *)) fk_sym("fopen64");
+	real_fdopen = (FILE * (*)(int, const char *)) fk_sym("fdopen");
+	real_vdprintf = (int (*)(int, const char *, va_list))fk_sym("vdprintf");
+	real_vdprintf_chk = (int (*)(int, int, const char *, va_list))fk_sym("__vdprintf_chk");
+	if (!real_openat64)
+		real_openat64 = real_openat;
+	if (!real_fopen64)
+		real_fopen64 = real_fopen;
+
+	if (!root || !*root || !realpath(root, fk_root))
+		return;
+	fk_rootlen = strlen(fk_root);
+	snprintf(sys, sizeof(sys), "%s/sys", fk_root);
+	/* Never act on the running system: a root of "/" or a real sysfs disables the shim. */
+	if (fk_rootlen <= 1 || (statfs(sys, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC)) {
+		fprintf(stderr, "fakekernel: FAKEKERNEL_ROOT=%s is the real system; disabled\n",
+			root);
+		return;
+	}
+	fk_active = 1;
+}
+
+static void fk_init(void)
+{
+	pthread_once(&fk_once, fk_init_once);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small helpers working on the tree (they call libc's functions, never our hooks) */
+
+/* DIR + "/" + formatted rest; 0, or -1 when it does not fit. */
+static int __attribute__((format(printf, 2, 3))) fk_path(char out[PATH_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(out, PATH_MAX, "%s/", fk_root);
+	int m;
+
+	va_start(ap, fmt);
+	m = vsnprintf(out + n, PATH_MAX - n, fmt, ap);
+	va_end(ap);
+	return (n < 0 || m < 0 || n + m >= PATH_MAX) ? -1 : 0;
+}
+
+/* dir + "/" + name into out; 0, or -1 (and out = "") when it does not fit. */
+static int fk_join(char out[PATH_MAX], const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+
+	if (a + 1 + b >= PATH_MAX) {
+		out[0] = '\0';
+		return -1;
+	}
+	memcpy(out, dir, a);
+	out[a] = '/';
+	memcpy(out + a + 1, name, b + 1);
+	return 0;
+}
+
+/* Copy a string into a buffer of size bytes, cutting it if needed. */
+static void fk_copy_str(char *out, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Read a small file into buf (NUL-terminated, trailing newlines dropped); length or -1. */
+static ssize_t fk_read_small(const char *path, char *buf, size_t size)
+{
+	int fd = real_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			real_close(fd);
+			return -1;
+		}
+		len += n;
+	}
+	real_close(fd);
+	buf[len] = '\0';
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	return len;
+}
+
+/* Read a whole file into a malloc'ed NUL-terminated buffer, or NULL. */
+static char *fk_read_all(const char *path)
+{
+	int fd = real_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap);
+	while (buf) {
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	real_close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/* A temporary name in DIR/.fakekernel, on the tree's file system, for rename(). */
+static int fk_tmpname(char out[PATH_MAX])
+{
+	char dir[PATH_MAX];
+
+	if (fk_path(dir, ".fakekernel") < 0)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return fk_path(out, ".fakekernel/tmp.%ld.%lu", (long)getpid(),
+		       __atomic_add_fetch(&fk_tmpseq, 1, __ATOMIC_RELAXED));
+}
+
+/* Replace path by a symlink to target in one step. */
+static int fk_link_atomic(const char *path, const char *target)
+{
+	char tmp[PATH_MAX];
+
+	if (fk_tmpname(tmp) < 0)
+		return -1;
+	unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the content of path in one step. */
+static int fk_write_atomic(const char *path, const char *content)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(content);
+	int fd;
+
+	if (fk_tmpname(tmp) < 0)
+		return -1;
+	fd = real_openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (real_write(fd, content, len) != (ssize_t)len) {
+		real_close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	real_close(fd);
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Relative link text from directory `from` to `to` (both canonical), like the kernel's. */
+static void fk_relpath(const char *from, const char *to, char out[PATH_MAX])
+{
+	size_t i = 0, last = 0, o = 0;
+	const char *p, *rest;
+
+	while (from[i] && from[i] == to[i]) {
+		if (from[i] == '/')
+			last = i;
+		i++;
+	}
+	if ((!from[i] && (to[i] == '/' || !to[i])) || (!to[i] && from[i] == '/'))
+		last = i;
+	out[0] = '\0';
+	for (p = from + last; *p; p++)
+		if (*p == '/' && o + 3 < PATH_MAX) {
+			memcpy(out + o, "../", 4);
+			o += 3;
+		}
+	rest = to + last;
+	if (*rest == '/')
+		rest++;
+	snprintf(out + o, PATH_MAX - o, "%s", rest);
+	o = strlen(out);
+	if (o > 1 && out[o - 1] == '/')
+		out[o - 1] = '\0';
+}
+
+/* The last component of a symlink's target, or -1. */
+static int fk_link_base(const char *link, char *out, size_t size)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	const char *base;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	base = strrchr(buf, '/');
+	fk_copy_str(out, size, base ? base + 1 : buf);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The PCI core, on the tree.  Every function here runs with the tree lock held. */
+
+/* The canonical directory of device ADDR, via sys/bus/pci/devices/ADDR; 0 or ENODEV. */
+static int fk_device(const char *addr, char devdir[PATH_MAX])
+{
+	char link[PATH_MAX];
+
+	if (!*addr || strchr(addr, '/') || !strcmp(addr, ".") || !strcmp(addr, "..") ||
+	    fk_path(link, "sys/bus/pci/devices/%s", addr) < 0 || !realpath(link, devdir) ||
+	    strncmp(devdir, fk_root, fk_rootlen) || devdir[fk_rootlen] != '/')
+		return ENODEV;
+	return 0;
+}
+
+static int fk_driver_dir(const char *drv, char out[PATH_MAX])
+{
+	if (!*drv || fk_path(out, "sys/bus/pci/drivers/%s", drv) < 0)
+		return 0;
+	struct stat st;
+	return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Current driver of a device into drv ("" when unbound); 1 if bound. */
+static int fk_bound(const char *devdir, char *drv, size_t size)
+{
+	char link[PATH_MAX];
+
+	fk_join(link, devdir, "driver");
+	if (fk_link_base(link, drv, size) < 0) {
+		drv[0] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+/* IOMMU group number of a device into grp; 1 if it has one. */
+static int fk_group(const char *devdir, char *grp, size_t size)
+{
+	char link[PATH_MAX];
+
+	fk_join(link, devdir, "iommu_group");
+	return fk_link_base(link, grp, size) == 0;
+}
+
+/* driver_override of a device; 1 if set (the file does not read "(null)"). */
+static int fk_override(const char *devdir, char *out, size_t size)
+{
+	char path[PATH_MAX];
+
+	fk_join(path, devdir, "driver_override");
+	if (fk_read_small(path, out, size) <= 0 || !strcmp(out, "(null)")) {
+		out[0] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+/* Module of a driver: the driver directory's `module` link, else the name with '-' -> '_'. */
+static void fk_module_of(const char *drv, char *mod, size_t size)
+{
+	char link[PATH_MAX];
+
+	if (fk_path(link, "sys/bus/pci/drivers/%s/module", drv) == 0 &&
+	    fk_link_base(link, mod, size) == 0)
+		return;
+	fk_copy_str(mod, size, drv);
+	for (char *p = mod; *p; p++)
+		if (*p == '-')
+			*p = '_';
+}
+
+/* Loaded PCI driver of a module: a driver directory whose module link names it, or one named
+ * like it (with '_' or '-'); 1 if found. */
+static int fk_driver_of(const char *mod, char *drv, size_t size)
+{
+	char path[PATH_MAX], alt[128], m[128];
+	DIR *d;
+	struct dirent *de;
+	int found = 0;
+
+	fk_copy_str(alt, sizeof(alt), mod);
+	for (char *p = alt; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	if (fk_driver_dir(mod, path)) {
+		fk_copy_str(drv, size, mod);
+		return 1;
+	}
+	if (fk_driver_dir(alt, path)) {
+		fk_copy_str(drv, size, alt);
+		return 1;
+	}
+	if (fk_path(path, "sys/bus/pci/drivers") < 0 || !(d = opendir(path)))
+		return 0;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fk_module_of(de->d_name, m, sizeof(m));
+		if (!strcmp(m, mod)) {
+			fk_copy_str(drv, size, de->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* modules.alias of the tree's kernel (proc/sys/kernel/osrelease), malloc'ed, or NULL. */
+static char *fk_modules_alias(void)
+{
+	char path[PATH_MAX], ver[256];
+
+	if (fk_path(path, "proc/sys/kernel/osrelease") < 0 ||
+	    fk_read_small(path, ver, sizeof(ver)) <= 0 ||
+	    fk_path(path, "lib/modules/%s/modules.alias", ver) < 0)
+		return NULL;
+	return fk_read_all(path);
+}
+
+/* Walk modules.alias for aliases matching modalias.  With want_mod, report whether that module
+ * matches; otherwise find the first module (not vfio_pci) whose driver is loaded, into drv. */
+static int fk_alias_lookup(const char *modalias, const char *want_mod, char *drv, size_t size)
+{
+	char *text = fk_modules_alias(), *save = NULL;
+	int found = 0;
+
+	if (!text)
+		return 0;
+	for (char *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *s2 = NULL, *kw = strtok_r(line, " \t", &s2);
+		char *pat = strtok_r(NULL, " \t", &s2), *mod = strtok_r(NULL, " \t", &s2);
+
+		if (!kw || strcmp(kw, "alias") || !pat || !mod || fnmatch(pat, modalias, 0))
+			continue;
+		if (want_mod)
+			found = !strcmp(mod, want_mod);
+		else if (strcmp(mod, "vfio_pci"))
+			found = fk_driver_of(mod, drv, size);
+	}
+	free(text);
+	return found;
+}
+
+static int fk_modalias(const char *devdir, char *out, size_t size)
+{
+	char path[PATH_MAX];
+
+	fk_join(path, devdir, "modalias");
+	return fk_read_small(path, out, size) > 0;
+}
+
+/* Would the PCI core match driver drv to this device (pci_match_device)? */
+static int fk_matches(const char *devdir, const char *drv)
+{
+	char ovr[256], mod[128], ma[256];
+
+	if (fk_override(devdir, ovr, sizeof(ovr)))
+		return !strcmp(ovr, drv);
+	if (!strcmp(drv, VFIO_DRIVER))
+		return 0; /* vfio-pci's id table matches on driver_override only */
+	fk_module_of(drv, mod, sizeof(mod));
+	return fk_modalias(devdir, ma, sizeof(ma)) && fk_alias_lookup(ma, mod, NULL, 0);
+}
+
+/* uevent's DRIVER= line follows the binding. */
+static void fk_uevent(const char *devdir, const char *drv)
+{
+	char path[PATH_MAX], out[8192], *text, *save = NULL;
+	size_t o = 0;
+
+	fk_join(path, devdir, "uevent");
+	if (!(text = fk_read_all(path)))
+		return;
+	if (drv)
+		o = snprintf(out, sizeof(out), "DRIVER=%s\n", drv);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "DRIVER=", 7) && o < sizeof(out))
+			o += snprintf(out + o, sizeof(out) - o, "%s\n", line);
+	free(text);
+	if (o < sizeof(out))
+		fk_write_atomic(path, out);
+}
+
+/* Is any member of IOMMU group grp bound to vfio-pci? */
+static int fk_group_on_vfio(const char *grp)
+{
+	char path[PATH_MAX], link[PATH_MAX + 300], drv[128];
+	DIR *d;
+	struct dirent *de;
+	int busy = 0;
+
+	if (fk_path(path, "sys/kernel/iommu_groups/%s/devices", grp) < 0 || !(d = opendir(path)))
+		return 0;
+	while (!busy && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s/driver", path, de->d_name);
+		busy = fk_link_base(link, drv, sizeof(drv)) == 0 && !strcmp(drv, VFIO_DRIVER);
+	}
+	closedir(d);
+	return busy;
+}
+
+/* Bind: the driver's ADDR link, then the device's driver link (which readers look at), the
+ * uevent, and for vfio-pci the group's /dev/vfio/N. */
+static int fk_attach(const char *devdir, const char *addr, const char *drv)
+{
+	char drvdir[PATH_MAX], rel[PATH_MAX], path[PATH_MAX], grp[64];
+
+	if (fk_path(drvdir, "sys/bus/pci/drivers/%s", drv) < 0 ||
+	    fk_path(path, "sys/bus/pci/drivers/%s/%s", drv, addr) < 0)
+		return ENOMEM;
+	fk_relpath(drvdir, devdir, rel);
+	if (fk_link_atomic(path, rel) < 0)
+		return errno;
+	fk_relpath(devdir, drvdir, rel);
+	fk_join(path, devdir, "driver");
+	if (fk_link_atomic(path, rel) < 0)
+		return errno;
+	fk_uevent(devdir, drv);
+	if (!strcmp(drv, VFIO_DRIVER) && fk_group(devdir, grp, sizeof(grp))) {
+		int fd;
+
+		if (fk_path(path, "dev/vfio") == 0)
+			mkdir(path, 0755);
+		if (fk_path(path, "dev/vfio/%s", grp) == 0 &&
+		    (fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+			real_close(fd);
+	}
+	return 0;
+}
+
+static int fk_detach(const char *devdir, const char *addr, const char *drv)
+{
+	char path[PATH_MAX], grp[64];
+
+	fk_join(path, devdir, "driver");
+	unlink(path);
+	if (fk_path(path, "sys/bus/pci/drivers/%s/%s", drv, addr) == 0)
+		unlink(path);
+	fk_uevent(devdir, NULL);
+	if (!strcmp(drv, VFIO_DRIVER) && fk_group(devdir, grp, sizeof(grp)) &&
+	    !fk_group_on_vfio(grp) && fk_path(path, "dev/vfio/%s", grp) == 0)
+		unlink(path);
+	return 0;
+}
+
+/* Probe drv for a device: vfio-pci refuses a device without an IOMMU group (EINVAL). */
+static int fk_probe_driver(const char *devdir, const char *addr, const char *drv)
+{
+	char grp[64];
+
+	if (!strcmp(drv, VFIO_DRIVER) && !fk_group(devdir, grp, sizeof(grp)))
+		return EINVAL;
+	return fk_attach(devdir, addr, drv);
+}
+
+/* Failure on request: DIR/.fakekernel/ADDR.fail-WHAT holds an errno name (or number). */
+static int fk_requested_failure(const char *addr, const char *what)
+{
+	static const struct {
+		const char *name;
+		int err;
+	} names[] = {
+		{ "EBUSY", EBUSY },	      { "ENODEV", ENODEV },
+		{ "EINVAL", EINVAL },	      { "EIO", EIO },
+		{ "EPERM", EPERM },	      { "EACCES", EACCES },
+		{ "ENOENT", ENOENT },	      { "ENOMEM", ENOMEM },
+		{ "EAGAIN", EAGAIN },	      { "ENXIO", ENXIO },
+		{ "ENOSPC", ENOSPC },	      { "EEXIST", EEXIST },
+		{ "ETIMEDOUT", ETIMEDOUT },   { "EINTR", EINTR },
+		{ "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTSUP", ENOTSUP },
+		{ "EPROBE_DEFER", EAGAIN },
+	};
+	char path[PATH_MAX], buf[64], *end;
+	long n;
+
+	if (!*addr || strchr(addr, '/') ||
+	    fk_path(path, ".fakekernel/%s.fail-%s", addr, what) < 0 ||
+	    fk_read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	for (char *p = buf; *p; p++)
+		if (*p == ' ' || *p == '\t' || *p == '\r')
+			*p = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(buf, names[i].name))
+			return names[i].err;
+	n = strtol(buf, &end, 10);
+	return (end != buf && !*end && n > 0) ? (int)n : EIO;
+}
+
+/* The device name a bind/unbind/drivers_probe write carries (the kernel compares with
+ * sysfs_streq: the whole buffer, a trailing newline aside). */
+static void fk_written_addr(const char *buf, size_t n, char *addr, size_t size)
+{
+	size_t len = strnlen(buf, n);
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len >= size)
+		len = 0; /* too long to be a device name: matches nothing */
+	memcpy(addr, buf, len);
+	addr[len] = '\0';
+}
+
+static int fk_do_override(const char *addr, const char *buf, size_t n)
+{
+	char devdir[PATH_MAX], path[PATH_MAX], val[4100];
+	size_t len;
+	const char *nl;
+	int err;
+
+	if ((err = fk_requested_failure(addr, "override")) || (err = fk_device(addr, devdir)))
+		return err;
+	if (n >= 4096 - 1) /* driver_set_override(): PAGE_SIZE - 1 */
+		return EINVAL;
+	len = strnlen(buf, n);
+	if ((nl = memchr(buf, '\n', len)))
+		len = nl - buf;
+	if (len == 0) /* "" or "\n": clear */
+		snprintf(val, sizeof(val), "(null)\n");
+	else
+		snprintf(val, sizeof(val), "%.*s\n", (int)len, buf);
+	fk_join(path, devdir, "driver_override");
+	return fk_write_atomic(path, val) < 0 ? errno : 0;
+}
+
+static int fk_do_bind(const char *addr, const char *drv)
+{
+	char devdir[PATH_MAX], path[PATH_MAX], cur[128];
+	int err;
+
+	if ((err = fk_requested_failure(addr, "probe")))
+		return err;
+	if (fk_device(addr, devdir) || !fk_driver_dir(drv, path) || !fk_matches(devdir, drv))
+		return ENODEV;
+	if (fk_bound(devdir, cur, sizeof(cur)))
+		return EBUSY;
+	return fk_probe_driver(devdir, addr, drv);
+}
+
+static int fk_do_unbind(const char *addr, const char *drv)
+{
+	char devdir[PATH_MAX], path[PATH_MAX], cur[128];
+	int err;
+
+	if ((err = fk_requested_failure(addr, "unbind")))
+		return err;
+	if (fk_device(addr, devdir) || !fk_driver_dir(drv, path) ||
+	    !fk_bound(devdir, cur, sizeof(cur)) || strcmp(cur, drv))
+		return ENODEV;
+	return fk_detach(devdir, addr, drv);
+}
+
+/* drivers_probe: like the kernel, a probe that fails (vfio-pci without a group) or finds no
+ * driver still returns success; the device just stays unbound. */
+static int fk_do_probe(const char *addr)
+{
+	char devdir[PATH_MAX], path[PATH_MAX], drv[256], ma[256];
+	int err;
+
+	if ((err = fk_requested_failure(addr, "probe")) || (err = fk_device(addr, devdir)))
+		return err;
+	if (fk_bound(devdir, drv, sizeof(drv)))
+		return 0;
+	if (fk_override(devdir, drv, sizeof(drv))) {
+		if (fk_driver_dir(drv, path))
+			fk_probe_driver(devdir, addr, drv);
+		return 0;
+	}
+	if (fk_modalias(devdir, ma, sizeof(ma)) && fk_alias_lookup(ma, NULL, drv, sizeof(drv)))
+		fk_probe_driver(devdir, addr, drv);
+	return 0;
+}
+
+/* One write() to a special file: the effect, under the tree lock. */
+static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
+{
+	char path[PATH_MAX], addr[64];
+	int lock = -1, err = 0;
+
+	if (n == 0)
+		return 0;
+	if (fk_path(path, ".fakekernel") == 0)
+		mkdir(path, 0755);
+	if (fk_path(path, ".fakekernel/lock") == 0)
+		lock = real_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	while (lock >= 0 && flock(lock, LOCK_EX) < 0 && errno == EINTR)
+		;
+	switch (e->kind) {
+	case FK_OVERRIDE:
+		err = fk_do_override(e->arg, buf, n);
+		break;
+	case FK_BIND:
+		fk_written_addr(buf, n, addr, sizeof(addr));
+		err = fk_do_bind(addr, e->arg);
+		break;
+	case FK_UNBIND:
+		fk_written_addr(buf, n, addr, sizeof(addr));
+		err = fk_do_unbind(addr, e->arg);
+		break;
+	case FK_PROBE:
+		fk_written_addr(buf, n, addr, sizeof(addr));
+		err = fk_do_probe(addr);
+		break;
+	}
+	if (lock >= 0)
+		real_close(lock); /* releases the flock */
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Descriptor bookkeeping */
+
+static int fk_special_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strcmp(base, "driver_override") || !strcmp(base, "bind") ||
+	       !strcmp(base, "unbind") || !strcmp(base, "drivers_probe");
+}
+
+/* Is the canonical path (of an open file) one of the special files?  Fills e. */
+static int fk_classify_path(const char *real, struct fk_fd *e)
+{
+	const char *rel, *slash, *base;
+	size_t len;
+
+	memset(e, 0, sizeof(*e));
+	if (strncmp(real, fk_root, fk_rootlen) || strncmp(real + fk_rootlen, "/sys/", 5))
+		return 0;
+	rel = real + fk_rootlen + 1; /* "sys/..." */
+	if (!strcmp(rel, "sys/bus/pci/drivers_probe")) {
+		e->kind = FK_PROBE;
+		return 1;
+	}
+	if (!strncmp(rel, "sys/bus/pci/drivers/", 20)) {
+		rel += 20;
+		slash = strchr(rel, '/');
+		len = slash ? (size_t)(slash - rel) : 0;
+		if (!len || len >= sizeof(e->arg))
+			return 0;
+		if (!strcmp(slash, "/bind"))
+			e->kind = FK_BIND;
+		else if (!strcmp(slash, "/unbind"))
+			e->kind = FK_UNBIND;
+		else
+			return 0;
+		memcpy(e->arg, rel, len);
+		return 1;
+	}
+	base = strrchr(rel, '/');
+	if (!strncmp(rel, "sys/devices/", 12) && !strcmp(base, "/driver_override")) {
+		const char *dir = base;
+		while (dir > rel && dir[-1] != '/')
+			dir--;
+		len = base - dir;
+		if (!len || len >= sizeof(e->arg))
+			return 0;
+		memcpy(e->arg, dir, len);
+		e->kind = FK_OVERRIDE;
+		return 1;
+	}
+	return 0;
+}
+
+static int fk_classify_fd(int fd, struct fk_fd *e)
+{
+	char proc[64], real[PATH_MAX];
+	ssize_t n;
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n < 0 || fstat(fd, &st) < 0)
+		return 0;
+	real[n] = '\0';
+	if (!fk_classify_path(real, e))
+		return 0;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	return 1;
+}
+
+static void fk_set(int fd, const struct fk_fd *e)
+{
+	if (fd < 0 || fd >= FK_MAXFD)
+		return;
+	pthread_mutex_lock(&fk_mu);
+	if (e)
+		fk_fds[fd] = *e;
+	else
+		fk_fds[fd].kind = FK_NONE;
+	pthread_mutex_unlock(&fk_mu);
+}
+
+/* The entry of a remembered descriptor that still refers to the file it was opened on. */
+static int fk_get(int fd, struct fk_fd *e)
+{
+	struct stat st;
+
+	if (fd < 0 || fd >= FK_MAXFD || !__atomic_load_n(&fk_fds[fd].kind, __ATOMIC_RELAXED))
+		return 0;
+	pthread_mutex_lock(&fk_mu);
+	*e = fk_fds[fd];
+	pthread_mutex_unlock(&fk_mu);
+	if (e->kind == FK_NONE)
+		return 0;
+	if (fstat(fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
+		fk_set(fd, NULL); /* closed behind our back and reused */
+		return 0;
+	}
+	return 1;
+}
+
+static void fk_copy(int from, int to)
+{
+	struct fk_fd e;
+
+	if (fk_get(from, &e))
+		fk_set(to, &e);
+	else
+		fk_set(to, NULL);
+}
+
+/* Is the directory that would hold path (relative to dirfd) inside DIR/sys? */
+static int fk_parent_in_sys(int dirfd, const char *path)
+{
+	char parent[PATH_MAX], proc[64], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+	ssize_t n;
+
+	if (slash)
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path + 1), path);
+	else
+		snprintf(parent, sizeof(parent), ".");
+	fd = real_openat(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	real_close(fd);
+	if (n < 0)
+		return 0;
+	real[n] = '\0';
+	return !strncmp(real, fk_root, fk_rootlen) &&
+	       (!strcmp(real + fk_rootlen, "/sys") || !strncmp(real + fk_rootlen, "/sys/", 5));
+}
+
+#define FK_NEEDS_MODE(f) (((f)&O_CREAT) || ((f)&O_TMPFILE) == O_TMPFILE)
+
+static int fk_open(int dirfd, const char *path, int flags, mode_t mode, int large)
+{
+	int (*ro)(int, const char *, int, ...);
+	struct fk_fd e;
+	int fd, special, insys;
+
+	fk_init();
+	ro = large ? real_openat64 : real_openat;
+	if (!fk_active || !path || (flags & O_PATH)) {
+		fd = ro(dirfd, path, flags, mode);
+		if (fk_active)
+			fk_set(fd, NULL);
+		return fd;
+	}
+	special = (flags & O_ACCMODE) != O_RDONLY && fk_special_name(path);
+	insys = (flags & O_CREAT) && fk_parent_in_sys(dirfd, path);
+	if (!special && !insys) {
+		fd = ro(dirfd, path, flags, mode);
+		fk_set(fd, NULL);
+		return fd;
+	}
+	/* sysfs neither creates files (EACCES) nor truncates the special ones: open the existing
+	 * file as it is. */
+	fd = ro(dirfd, path, flags & ~(O_CREAT | O_EXCL | (special ? O_TRUNC : 0)));
+	if (fd < 0) {
+		if (errno == ENOENT && insys) {
+			errno = EACCES;
+		} else if (errno == ENOENT && (flags & O_CREAT)) { /* a "bind" elsewhere */
+			fd = ro(dirfd, path, flags, mode);
+			fk_set(fd, NULL);
+		}
+		return fd;
+	}
+	if ((flags & O_CREAT) && (flags & O_EXCL)) { /* it existed */
+		real_close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	if (special && fk_classify_fd(fd, &e)) {
+		if (fd >= FK_MAXFD) {
+			real_close(fd);
+			fprintf(stderr, "fakekernel: descriptor %d too high to track\n", fd);
+			errno = EMFILE;
+			return -1;
+		}
+		fk_set(fd, &e);
+		return fd;
+	}
+	if (special && (flags & O_TRUNC)) /* not special after all: truncate as asked */
+		(void)!ftruncate(fd, 0);
+	fk_set(fd, NULL);
+	return fd;
+}
+
+static ssize_t fk_write_fd(int fd, const void *buf, size_t n)
+{
+	struct fk_fd e;
+
+	fk_init();
+	if (fk_active && fk_get(fd, &e))
+		return fk_effect(&e, buf, n);
+	return real_write(fd, buf, n);
+}
+
+static int fk_close_fd(int fd)
+{
+	fk_init();
+	fk_set(fd, NULL);
+	return real_close(fd);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* stdio on a special descriptor: a cookie stream whose flushes are write()s to it */
+
+struct fk_cookie {
+	int fd;
+};
+
+static ssize_t fk_ck_read(void *c, char *buf, size_t n)
+{
+	return read(((struct fk_cookie *)c)->fd, buf, n);
+}
+
+static ssize_t fk_ck_write(void *c, const char *buf, size_t n)
+{
+	return fk_write_fd(((struct fk_cookie *)c)->fd, buf, n);
+}
+
+static int fk_ck_seek(void *c, off64_t *off, int whence)
+{
+	off64_t r = lseek64(((struct fk_cookie *)c)->fd, *off, whence);
+
+	if (r < 0)
+		return -1;
+	*off = r;
+	return 0;
+}
+
+static int fk_ck_close(void *c)
+{
+	int r = fk_close_fd(((struct fk_cookie *)c)->fd);
+
+	free(c);
+	return r;
+}
+
+static FILE *fk_stream(int fd, const char *mode)
+{
+	static const cookie_io_functions_t io = {
+		.read = fk_ck_read, .write = fk_ck_write, .seek = fk_ck_seek, .close = fk_ck_close
+	};
+	struct fk_cookie *c = malloc(sizeof(*c));
+	char m[8];
+	FILE *f;
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	/* fopencookie() takes fopen()'s mode; "w" must not mean anything more here. */
+	snprintf(m, sizeof(m), "%c%s", mode[0] == 'r' ? 'r' : 'w', strchr(mode, '+') ? "+" : "");
+	f = fopencookie(c, m, io);
+	if (!f)
+		free(c);
+	return f;
+}
+
+static FILE *fk_fopen(const char *path, const char *mode, int large)
+{
+	FILE *(*rf)(const char *, const char *);
+	int flags, fd;
+	struct fk_fd e;
+
+	fk_init();
+	rf = large ? real_fopen64 : real_fopen;
+	if (!fk_active || !path || !mode ||
+	    (mode[0] != 'w' && mode[0] != 'a' && !strchr(mode, '+')) || !fk_special_name(path))
+		return rf(path, mode);
+	flags = strchr(mode, '+') ? O_RDWR : O_WRONLY;
+	if (mode[0] == 'w')
+		flags |= O_CREAT | O_TRUNC;
+	if (mode[0] == 'a')
+		flags |= O_CREAT | O_APPEND;
+	if (strchr(mode, 'e'))
+		flags |= O_CLOEXEC;
+	if (strchr(mode, 'x'))
+		flags |= O_EXCL;
+	fd = fk_open(AT_FDCWD, path, flags, 0666, large);
+	if (fd < 0)
+		return NULL;
+	if (fk_get(fd, &e)) {
+		FILE *f = fk_stream(fd, mode);
+		if (!f)
+			fk_close_fd(fd);
+		return f;
+	}
+	/* An ordinary file that happens to have such a name: an ordinary stream. */
+	{
+		FILE *f = real_fdopen(fd, mode);
+		if (!f) {
+			int err = errno;
+			real_close(fd);
+			errno = err;
+		}
+		return f;
+	}
+}
+
+static int fk_vdprintf(int fd, int chk, int flag, const char *fmt, va_list ap)
+{
+	struct fk_fd e;
+	char *s;
+	int n;
+	ssize_t r;
+
+	fk_init();
+	if (!fk_active || !fk_get(fd, &e)) {
+		if (chk && real_vdprintf_chk)
+			return real_vdprintf_chk(fd, flag, fmt, ap);
+		return real_vdprintf(fd, fmt, ap);
+	}
+	n = vasprintf(&s, fmt, ap);
+	if (n < 0)
+		return -1;
+	r = fk_write_fd(fd, s, n);
+	free(s);
+	return r < 0 ? -1 : (int)r;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The interposed libc entry points */
+
+FK_EXPORT int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (FK_NEEDS_MODE(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	return fk_open(AT_FDCWD, path, flags, mode, 0);
+}
+
+FK_EXPORT int open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (FK_NEEDS_MODE(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	return fk_open(AT_FDCWD, path, flags, mode, 1);
+}
+
+FK_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (FK_NEEDS_MODE(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	return fk_open(dirfd, path, flags, mode, 0);
+}
+
+FK_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (FK_NEEDS_MODE(flags)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	return fk_open(dirfd, path, flags, mode, 1);
+}
+
+/* _FORTIFY_SOURCE turns some open() calls into these. */
+FK_EXPORT int __open_2(const char *path, int flags)
+{
+	return fk_open(AT_FDCWD, path, flags, 0, 0);
+}
+
+FK_EXPORT int __open64_2(const char *path, int flags)
+{
+	return fk_open(AT_FDCWD, path, flags, 0, 1);
+}
+
+FK_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return fk_open(dirfd, path, flags, 0, 0);
+}
+
+FK_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return fk_open(dirfd, path, flags, 0, 1);
+}
+
+FK_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	return fk_write_fd(fd, buf, n);
+}
+
+FK_EXPORT int close(int fd)
+{
+	return fk_close_fd(fd);
+}
+
+FK_EXPORT int dup(int fd)
+{
+	int r;
+
+	fk_init();
+	r = real_dup(fd);
+	if (r >= 0 && fk_active)
+		fk_copy(fd, r);
+	return r;
+}
+
+FK_EXPORT int dup2(int fd, int to)
+{
+	int r;
+
+	fk_init();
+	r = real_dup2(fd, to);
+	if (r >= 0 && fd != to && fk_active)
+		fk_copy(fd, r);
+	return r;
+}
+
+FK_EXPORT int dup3(int fd, int to, int flags)
+{
+	int r;
+
+	fk_init();
+	r = real_dup3(fd, to, flags);
+	if (r >= 0 && fk_active)
+		fk_copy(fd, r);
+	return r;
+}
+
+FK_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	return fk_fopen(path, mode, 0);
+}
+
+FK_EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	return fk_fopen(path, mode, 1);
+}
+
+FK_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	struct fk_fd e;
+
+	fk_init();
+	if (fk_active && fk_get(fd, &e))
+		return fk_stream(fd, mode);
+	return real_fdopen(fd, mode);
+}
+
+FK_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	return fk_vdprintf(fd, 0, 0, fmt, ap);
+}
+
+FK_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = fk_vdprintf(fd, 0, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+FK_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	return fk_vdprintf(fd, 1, flag, fmt, ap);
+}
+
+FK_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = fk_vdprintf(fd, 1, flag, fmt, ap);
+	va_end(ap);
+	return r;
+}
