@@ -35,12 +35,25 @@ build-asan/vfio-claim: $(SRCS) $(HDRS)
 		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 		-o $@ $(SRCS) $(PKG_LIBS)
 
-check: vfio-claim tests/fakekernel.so build-asan/vfio-claim
+# `make check` and `make demo` first install what they need (as root, on Debian 12).
+check:
 	tests/deps.sh check
+	$(MAKE) check-unit check-vm
+
+check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim
 	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
 	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c
+
+# Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
+check-vm:
+	tests/vm/boot-tests.sh
+
+# The README's main command.
+demo:
+	tests/deps.sh demo
+	tests/vm/demo.sh
 
 bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
@@ -91,4 +104,4 @@ install: vfio-claim
 	install -m 0644 docs/vfio-claim.8 $(DESTDIR)$(MANDIR)/man8/vfio-claim.8
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
 
-.PHONY: all check bench format clean install
+.PHONY: all check check-unit check-vm demo bench format clean install

@@ -43,8 +43,9 @@ static int write_select_rules(const struct config *cfg)
 		const struct rule *rl = &cfg->claims.v[i];
 		for (size_t k = 0; k < rl->nsels; k++) {
 			char *m = selector_udev_match(&rl->sels[k]);
-			ADD("%s, ENV{VFIO_CLAIM_SELECT}=\"1\"  # %s '%s'\n", m, rl->origin,
-			    rl->sels[k].text);
+			/* udev allows comments only on lines of their own */
+			ADD("# %s '%s'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", rl->origin,
+			    rl->sels[k].text, m);
 			free(m);
 		}
 	}

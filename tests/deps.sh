@@ -6,13 +6,13 @@ set -euo pipefail
 
 build=(gcc make pkg-config libkmod-dev libblkid-dev libudev-dev libc6-dev)
 check=(kmod python3 clang-format shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools)
-demo=()
+vm=(qemu-system-x86 debootstrap e2fsprogs git)
 
 want=("${build[@]}")
 case "${1:-check}" in
 build) ;;
-check) want+=("${check[@]}") ;;
-demo) want+=("${check[@]}" "${demo[@]}") ;;
+check) want+=("${check[@]}" "${vm[@]}") ;;
+demo) want+=("${check[@]}" "${vm[@]}") ;;
 *)
     echo "usage: $0 [build|check|demo]" >&2
     exit 2

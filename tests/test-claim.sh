@@ -257,4 +257,7 @@ test_boot_writes_the_udev_selection_rules() {
     grep -qF 'DEVPATH=="*/0000:00:1c.0/0000:??:00.0", ENV{VFIO_CLAIM_SELECT}="1"' "$f" || fail "path"
     grep -qF 'KERNEL=="0000:02:00.*", ENV{VFIO_CLAIM_SELECT}="1"' "$f" || fail "cmdline"
     grep -qF 'ACTION!="add", GOTO="vfio_claim_select_end"' "$f" || fail "action guard"
+    # udev rejects a line with a comment after its rule ("Invalid key/value pair")
+    ! grep -vE '^(#.*)?$' "$f" | grep -q '#' || fail "a comment after a rule"
+    grep -qxF "# /etc/vfio-claim.d/10.conf:1 'gpu'" "$f" || fail "origin comment"
 }

@@ -1,0 +1,129 @@
+#!/bin/bash
+# Boot tests: Debian 12's kernel under QEMU with an emulated IOMMU, the vfio-claim package installed
+# with dpkg -i in a debootstrap root, for an initramfs-tools and a dracut image. Asserts what a user
+# sees: driver links, the kernel log, /dev/vfio/N, status, release, vfio_claim=off and hot-plug.
+#
+# Usage: tests/vm/boot-tests.sh [FLAVOR...]   (initramfs-tools dracut; default both)
+# Environment: VFIO_CLAIM_CACHE (root file systems, kept between runs), KEEP=1 keeps the work dir.
+# Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed"; exits 1 on a failure.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+# shellcheck disable=SC2034 # read by log() in lib.sh
+LOG_TAG=boot-tests
+
+CACHE=$(vm_cache_dir)
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/vfio-claim-boot-tests.XXXXXX")
+PASSED=0 FAILED=0
+cleanup() {
+	if ((FAILED == 0)) && [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi
+}
+trap cleanup EXIT
+
+check() { # DESCRIPTION CONDITION...
+	local what=$1
+	shift
+	if "$@"; then
+		PASSED=$((PASSED + 1))
+		echo "ok - $what"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok - $what"
+	fi
+}
+has() { grep -qxF -- "$1" "$2"; }
+has_re() { grep -qE -- "$1" "$2"; }
+lacks_re() { ! grep -qE -- "$1" "$2"; }
+
+# shellcheck disable=SC2054 # commas belong to the QEMU options
+# The emulated devices of every boot (see boot.sh for the fixed part of the machine).
+DEVICES=(-- -device e1000e,addr=0x02.0 -device e1000e,addr=0x03.0 -device qemu-xhci,addr=0x04.0
+	-device ich9-intel-hda,addr=0x05.0)
+
+build_deb() {
+	local src=$WORK/src
+	mkdir -p "$src"
+	(cd "$TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") 2>/dev/null ||
+		cp -a "$TOP/." "$src/"
+	(cd "$src" && dpkg-buildpackage -us -uc -b >"$WORK/dpkg-buildpackage.log" 2>&1) ||
+		die "dpkg-buildpackage failed, see $WORK/dpkg-buildpackage.log"
+	ls "$WORK"/vfio-claim_*.deb
+}
+
+run_flavor() { # FLAVOR DEB
+	local fl=$1 deb=$2 img=$WORK/$1.img out
+	log "$fl: image"
+	"$HERE/mkimage.sh" "$CACHE/rootfs-$fl" "$deb" --conf "$HERE/data/claim.conf" -o "$img" \
+		>"$WORK/$fl-mkimage.log" 2>&1 || {
+		tail -30 "$WORK/$fl-mkimage.log" >&2
+		check "$fl: image with the package built" false
+		return 0
+	}
+
+	log "$fl: boot with claims and hot-plug"
+	out=$WORK/$fl-claim
+	echo claim >"$WORK/mode"
+	"$HERE/boot.sh" "$img" --script "$HERE/guest-claim.sh" --file "$WORK/mode" --out "$out" \
+		--when '^VFIO-TEST-READY-FOR-HOTPLUG$' 'device_add e1000e,bus=rp1,id=hot1' \
+		--when '^VFIO-TEST-READY-FOR-HOTPLUG$' 'device_add e1000e,bus=rp2,id=hot2' \
+		"${DEVICES[@]}" >/dev/null 2>&1 || true
+	local o=$out/output.txt g
+	check "$fl: guest reported" [ "$(cat "$out/rc" 2>/dev/null)" = 0 ]
+	check "$fl: NIC claimed by address is on vfio-pci" has "CHECK driver 0000:00:02.0 vfio-pci" "$o"
+	check "$fl: its identical twin keeps e1000e" has "CHECK driver 0000:00:03.0 e1000e" "$o"
+	check "$fl: USB controller claimed by category" has "CHECK driver 0000:00:04.0 vfio-pci" "$o"
+	check "$fl: unselected audio keeps snd_hda_intel" has "CHECK driver 0000:00:05.0 snd_hda_intel" "$o"
+	check "$fl: the root NVMe keeps nvme" has "CHECK driver 0000:01:00.0 nvme" "$o"
+	check "$fl: the system booted from the root NVMe" has_re "^CHECK root /dev/nvme[0-9]n1$" "$o"
+	check "$fl: the root NVMe is refused although 'claim nvme' selects it" \
+		has_re "^CHECK rootplan refuse 0000:01:00.0 +nvme .*carries the (root|mounted) file system" "$o"
+	check "$fl: e1000e never touched the claimed NIC" has "CHECK hostmsgs 0000:00:02.0 0" "$o"
+	check "$fl: xhci never touched the claimed USB controller" has "CHECK hostmsgs 0000:00:04.0 0" "$o"
+	check "$fl: status in the real root reports the initramfs stage" \
+		has_re "^CHECK status 0000:00:02.0 initramfs claimed yes$" "$o"
+	check "$fl: USB controller claimed in the initramfs too" \
+		has_re "^CHECK status 0000:00:04.0 initramfs claimed yes$" "$o"
+	check "$fl: /dev/vfio/N has the configured group and mode" has "CHECK devvfio kvm 660" "$o"
+	check "$fl: no configuration errors at boot" lacks_re "^CHECK config-error" "$o"
+	check "$fl: hot-plugged NIC matching the policy is claimed by udev" \
+		has "CHECK hotplug 0000:02:00.0 vfio-pci" "$o"
+	check "$fl: ...at the udev stage" has "CHECK hotstatus 0000:02:00.0 udev claimed" "$o"
+	check "$fl: hot-plugged NIC not matching is left to e1000e" \
+		has "CHECK hotplug 0000:03:00.0 e1000e" "$o"
+	check "$fl: release from a shell gives the NIC back to e1000e" \
+		has "CHECK release 0000:00:02.0: released, now bound to 'e1000e'" "$o"
+	check "$fl: ...and its driver link says so" has "CHECK driver-after-release 0000:00:02.0 e1000e" "$o"
+	check "$fl: ...and status records it" has "CHECK status-after-release 0000:00:02.0 released" "$o"
+
+	log "$fl: boot with vfio_claim=off"
+	out=$WORK/$fl-off
+	echo off >"$WORK/mode"
+	"$HERE/boot.sh" "$img" --script "$HERE/guest-claim.sh" --file "$WORK/mode" --out "$out" \
+		--append vfio_claim=off "${DEVICES[@]}" >/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "$fl: vfio_claim=off: guest reported" [ "$(cat "$out/rc" 2>/dev/null)" = 0 ]
+	for g in "0000:00:02.0 e1000e" "0000:00:03.0 e1000e" "0000:00:04.0 xhci_hcd" "0000:01:00.0 nvme"; do
+		check "$fl: vfio_claim=off: ${g% *} on ${g#* }" has "CHECK driver $g" "$o"
+	done
+	check "$fl: vfio_claim=off: the boot said why" has_re "^CHECK kmsg .*vfio_claim=off" "$o"
+}
+
+main() {
+	local flavors=("$@") deb
+	((${#flavors[@]})) || flavors=(initramfs-tools dracut)
+	log "building the package"
+	deb=$(build_deb)
+	log "root file systems (cached in $CACHE)"
+	"$HERE/build-rootfs.sh" "$CACHE" "${flavors[@]}" >"$WORK/build-rootfs.log" 2>&1 ||
+		{ tail -30 "$WORK/build-rootfs.log" >&2; die "build-rootfs.sh failed"; }
+	for fl in "${flavors[@]}"; do
+		run_flavor "$fl" "$deb"
+	done
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+}
+
+main "$@"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Guest side of tests/vm/boot-tests.sh: prints "CHECK ..." facts that the host asserts.
+# Devices: 00:02.0 and 00:03.0 e1000e (twins), 00:04.0 qemu-xhci, 00:05.0 ich9-intel-hda,
+# 01:00.0 the root NVMe (behind root port 00:0f.0); hot-plug root ports rp1 (00:10.0), rp2.
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+driver_of() {
+	local link=/sys/bus/pci/devices/$1/driver
+	if [[ -e "$link" ]]; then basename "$(readlink "$link")"; else echo none; fi
+}
+group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"; }
+wait_driver() { # ADDR: until a driver is bound, at most 60 s
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[[ -e /sys/bus/pci/devices/$1/driver ]] && return 0
+		sleep 0.2
+	done
+}
+
+mode=$(cat /root/test/mode 2>/dev/null || echo claim)
+echo "== cmdline: $(cat /proc/cmdline)"
+echo "== vfio-claim list"
+vfio-claim list
+echo "== vfio-claim status"
+vfio-claim status
+for dev in 0000:00:02.0 0000:00:03.0 0000:00:04.0 0000:00:05.0 0000:01:00.0; do
+	echo "CHECK driver $dev $(driver_of "$dev")"
+done
+echo "CHECK root $(findmnt -n -o SOURCE /)"
+vfio-claim check | sed -n 's/^\(claim\|keep\|refuse\) *\(0000:[^ ]*\) .*/CHECK plan \2 \1/p'
+vfio-claim check | grep '0000:01:00.0' | sed 's/^/CHECK rootplan /'
+vfio-claim status | awk '$1 ~ /^0000:/ {print "CHECK status", $1, $2, $3, $6}'
+[[ -s /run/vfio-claim/config-errors ]] && sed 's/^/CHECK config-error /' /run/vfio-claim/config-errors
+# what the host drivers said about each device since boot: nothing, for claimed devices
+for dev in 0000:00:02.0 0000:00:04.0; do
+	echo "CHECK hostmsgs $dev $(dmesg | grep -cE "(e1000e|xhci_hcd|xhci_pci) $dev")"
+done
+dmesg | grep -E 'vfio-claim' | sed 's/^/CHECK kmsg /'
+
+if [[ $mode == off ]]; then
+	exit 0
+fi
+
+g=$(group_of 0000:00:02.0)
+echo "CHECK devvfio $(stat -c '%G %a' "/dev/vfio/$g" 2>&1)"
+ls -ln /dev/vfio/
+
+echo "== hot-plug"
+echo "VFIO-TEST-READY-FOR-HOTPLUG"
+wait_driver 0000:02:00.0
+wait_driver 0000:03:00.0
+sleep 2 # let udev finish with both before reading the result
+echo "CHECK hotplug 0000:02:00.0 $(driver_of 0000:02:00.0)"
+echo "CHECK hotplug 0000:03:00.0 $(driver_of 0000:03:00.0)"
+vfio-claim status | awk '$1 == "0000:02:00.0" {print "CHECK hotstatus", $1, $2, $3}'
+
+echo "== release 0000:00:02.0"
+vfio-claim release 0000:00:02.0 2>&1 | sed 's/^/CHECK release /'
+echo "CHECK driver-after-release 0000:00:02.0 $(driver_of 0000:00:02.0)"
+vfio-claim status | awk '$1 == "0000:00:02.0" {print "CHECK status-after-release", $1, $3}'
+exit 0
