@@ -106,32 +106,44 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
 		    d->driver ? d->driver : "none");
 }
 
+/* The module that drives the device: the one recorded at claim time, else its modalias'. */
+static char *host_module_for(struct kmod_ctx *ctx, const struct pci_dev *d, const char *recorded)
+{
+	char *module = NULL, *modalias = NULL;
+
+	/* the initramfs may not have had the module ("none"): ask this system's index then */
+	if (recorded && *recorded && !streq(recorded, "none"))
+		return xstrdup(recorded);
+	if (pci_read_attr(d, "modalias", &modalias) == 0)
+		modload_lookup_alias(ctx, modalias, &module);
+	free(modalias);
+	return module;
+}
+
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err)
 {
-	char *module = NULL, *modalias = NULL;
+	char *module;
 	int r;
 
+	/* load the host module first: a failure then changes nothing */
+	module = host_module_for(ctx, d, host_module);
+	if (module) {
+		r = load_module(ctx, module, err);
+		free(module);
+		if (r < 0)
+			return r;
+	}
 	r = write_dev_attr(d, "driver_override", "\n");
 	if (r < 0)
 		return fail(err, r, "clear driver_override");
 	pci_refresh_driver(d);
 	if (d->driver && streq(d->driver, "vfio-pci")) {
 		r = unbind(d);
-		if (r < 0)
+		if (r < 0) {
+			write_dev_attr(d, "driver_override", "vfio-pci");
 			return fail(err, r, "unbind from 'vfio-pci'");
-	}
-	/* the host module: the one the state recorded, or the device's modalias */
-	if (host_module && *host_module)
-		module = xstrdup(host_module);
-	else if (pci_read_attr(d, "modalias", &modalias) == 0)
-		modload_lookup_alias(ctx, modalias, &module);
-	free(modalias);
-	if (module) {
-		r = load_module(ctx, module, err);
-		free(module);
-		if (r < 0)
-			return r;
+		}
 	}
 	r = write_bus_attr("drivers_probe", d->addr);
 	pci_refresh_driver(d);

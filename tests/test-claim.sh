@@ -261,3 +261,28 @@ test_boot_writes_the_udev_selection_rules() {
     ! grep -vE '^(#.*)?$' "$f" | grep -q '#' || fail "a comment after a rule"
     grep -qxF "# /etc/vfio-claim.d/10.conf:1 'gpu'" "$f" || fail "origin comment"
 }
+
+test_release_when_the_initramfs_knew_no_host_module_uses_the_modalias() {
+    fixture desktop
+    conf 10.conf "claim 00:1f.6"
+    run boot
+    sed -i 's/^host_module=.*/host_module=none/; s/^host_driver=.*/host_driver=none/' \
+        "$ROOT/run/vfio-claim/devices/0000:00:1f.6"
+    run release 00:1f.6
+    assert_rc 0
+    assert_out "0000:00:1f.6: released, now bound to 'e1000e'"
+    assert_driver 0000:00:1f.6 e1000e
+}
+
+test_release_with_an_unknown_host_module_changes_nothing() {
+    fixture desktop
+    conf 10.conf "claim 00:1f.6"
+    run boot
+    sed -i 's/^host_module=.*/host_module=no_such_module/' "$ROOT/run/vfio-claim/devices/0000:00:1f.6"
+    run release 00:1f.6
+    assert_rc 1
+    assert_err "0000:00:1f.6: load module 'no_such_module' (not found for this kernel) failed"
+    assert_driver 0000:00:1f.6 vfio-pci
+    [ "$(override_of 0000:00:1f.6)" = vfio-pci ] || fail "override cleared"
+    [ "$(state_of 0000:00:1f.6 state)" = claimed ] || fail "state changed"
+}
