@@ -12,28 +12,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=results.sh
+. "$HERE/results.sh"
 # shellcheck disable=SC2034 # read by log() in lib.sh
 LOG_TAG=boot-tests
 
 CACHE=$(vm_cache_dir)
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/vfio-claim-boot-tests.XXXXXX")
-PASSED=0 FAILED=0
 cleanup() {
 	if ((FAILED == 0)) && [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi
 }
 trap cleanup EXIT
 
-check() { # DESCRIPTION CONDITION...
-	local what=$1
-	shift
-	if "$@"; then
-		PASSED=$((PASSED + 1))
-		echo "ok - $what"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok - $what"
-	fi
-}
 has() { grep -qxF -- "$1" "$2"; }
 has_re() { grep -qE -- "$1" "$2"; }
 lacks_re() { ! grep -qE -- "$1" "$2"; }

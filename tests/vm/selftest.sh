@@ -18,10 +18,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=results.sh
+. "$HERE/results.sh"
 LOG_TAG=selftest
 
-PASSED=0
-FAILED=0
 TIMINGS=()
 WORK=
 
@@ -42,18 +42,6 @@ timed() {
 	"$@" || rc=$?
 	TIMINGS+=("$(printf '%-44s %4d s' "$label" $(($(date +%s) - start)))")
 	return "$rc"
-}
-
-check() { # DESCRIPTION CONDITION...
-	local what=$1
-	shift
-	if "$@"; then
-		PASSED=$((PASSED + 1))
-		echo "ok - $what"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok - $what"
-	fi
 }
 
 has_line() { grep -qE -- "$1" "$2"; }
