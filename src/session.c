@@ -128,6 +128,7 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 	enum claim_result res;
 	struct perms p;
 	int lock, r, b;
+	bool bound;
 
 	r = state_prepare();
 	if (r < 0) {
@@ -146,6 +147,7 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 		goto out;
 	}
 	host_driver_of(s, d, &host, &module);
+	bound = d->driver && !streq(d->driver, "vfio-pci");
 	b = bind_claim(session_kmod(s), d, &err);
 	if (b < 0) {
 		char *e = xasprintf("%s failed: %s", err.step, errstr(b));
@@ -162,8 +164,10 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 			 d->addr);
 	else
 		log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr,
-			 host ? " (host driver '" : "", host ? host : "", host ? "')" : "",
-			 v->reason);
+			 !host	 ? ""
+			 : bound ? ", taken from host driver '"
+				 : " before host module '",
+			 host ? host : "", host ? "'" : "", v->reason);
 	perms_effective(v->rule, &s->cfg, &p);
 	r = perms_apply(d->iommu_group, &p);
 	if (r < 0)

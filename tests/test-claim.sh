@@ -14,7 +14,7 @@ test_boot_claims_gpu_and_audio_and_records_state() {
     assert_driver 0000:00:02.0 i915
     assert_driver 0000:3d:00.0 nvme
     [ "$(override_of 0000:01:00.0)" = vfio-pci ] || fail "override not set"
-    assert_err "0000:01:00.0: claimed for vfio-pci (host driver 'nouveau')"
+    assert_err "0000:01:00.0: claimed for vfio-pci, taken from host driver 'nouveau' (selected by"
     assert_err "0000:00:02.0: refused: boot VGA device"
     local f="$ROOT/run/vfio-claim/devices/0000:01:00.0"
     [ "$(state_of 0000:01:00.0 stage)" = initramfs ] || fail "stage"
