@@ -200,11 +200,10 @@ int cmd_list(const struct options *opts, int argc, char *argv[])
 			json_kv_str(stdout, "holders", holders, &f);
 			fputc('}', stdout);
 		} else {
-			printf("%-12s %5s %-8s %-9s %-14s %-18s %s%s%s%s%s\n", d->addr,
+			printf("%-12s %5s %-8s %-9s %-14s %-18s %s%s%s%s\n", d->addr,
 			       d->iommu_group >= 0 ? group : "-", pci_category_name(d), ids,
 			       d->driver ? d->driver : "-", state, name ? name : "",
-			       names ? " [" : "", names ? names : "", names ? "]" : "",
-			       holders ? " (in use by " : "");
+			       names ? " [" : "", names ? names : "", names ? "]" : "");
 			if (holders)
 				printf("\t/dev/vfio/%d held by %s\n", d->iommu_group, holders);
 			printf("\t%s: %s\n", decision_name(v->decision), v->reason);

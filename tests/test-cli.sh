@@ -101,3 +101,23 @@ test_list_shows_groups_names_drivers_and_why() {
     assert_out "[eno1]"
     assert_out "refuse: boot VGA device"
 }
+
+test_list_names_devices_from_pci_ids_under_the_root() {
+    fixture desktop
+    mkdir -p "$ROOT/usr/share/misc"
+    printf '# pci.ids\n10de  NVIDIA Corporation\n\t1b80  GP104 [GeForce GTX 1080]\n\t10f0  GP104 High Definition Audio Controller\n8086  Intel Corporation\n\t15bc  Ethernet Connection (7) I219-V\n' \
+        >"$ROOT/usr/share/misc/pci.ids"
+    run list
+    assert_rc 0
+    assert_out "NVIDIA Corporation GP104 [GeForce GTX 1080] [card1]"
+    assert_out "Intel Corporation Ethernet Connection (7) I219-V [eno1]"
+    # a vendor without this device: the vendor's name alone
+    assert_out "0000:3d:00.0     5 nvme     144d:a808 nvme           -                   [nvme0n1]"
+    run --json list
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert d["0000:01:00.1"]["name"] == "NVIDIA Corporation GP104 High Definition Audio Controller", d["0000:01:00.1"]
+assert d["0000:00:14.0"]["name"] == "Intel Corporation", d["0000:00:14.0"]
+' <<<"$OUT" || fail "names in --json"
+}
