@@ -4,6 +4,7 @@
 # sees: driver links, the kernel log, /dev/vfio/N, status, release, vfio_claim=off and hot-plug.
 #
 # Usage: tests/vm/boot-tests.sh [FLAVOR...]   (initramfs-tools dracut; default both)
+# With initramfs-tools, also the package installed with dpkg -i on a running guest and its next boot.
 # Environment: VFIO_CLAIM_CACHE (root file systems, kept between runs), KEEP=1 keeps the work dir.
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed"; exits 1 on a failure.
 set -euo pipefail
@@ -101,6 +102,51 @@ run_flavor() { # FLAVOR DEB
 	check "$fl: vfio_claim=off: the boot said why" has_re "^CHECK kmsg .*vfio_claim=off" "$o"
 }
 
+# The package installed with dpkg -i on a running plain guest, as a user would: its trigger builds
+# the initramfs there, which records the root device, so the early pass claims a data NVMe and
+# refuses the root NVMe by that record.
+run_installed() { # DEB
+	local deb=$1 img=$WORK/installed.img out kver o
+	# shellcheck disable=SC2054 # commas belong to the QEMU options
+	local devs=(-- -device e1000e,addr=0x02.0 -device e1000e,addr=0x03.0
+		-drive "file=$WORK/data.img,if=none,id=data,format=raw"
+		-device nvme,serial=data,drive=data,addr=0x06.0)
+	log "installed: plain image"
+	"$HERE/mkimage.sh" "$CACHE/rootfs-initramfs-tools" --conf "$HERE/data/installed.conf" \
+		-o "$img" >"$WORK/installed-mkimage.log" 2>&1 || {
+		tail -30 "$WORK/installed-mkimage.log" >&2
+		check "installed: plain image built" false
+		return 0
+	}
+	truncate -s 64M "$WORK/data.img"
+	log "installed: boot, dpkg -i in the guest"
+	out=$WORK/installed-1
+	"$HERE/boot.sh" "$img" --persist --script "$HERE/guest-install.sh" --file "$deb" --out "$out" \
+		"${devs[@]}" >/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "installed: dpkg -i on the running guest" has "CHECK installed install ok installed" "$o"
+	check "installed: root-devices names the root NVMe's PCI path" \
+		has "CHECK root-devices path=0000:00:0f.0/00.0 " "$o"
+	check "installed: the initramfs has the boot script" \
+		has_re "^CHECK initramfs-file .*scripts/init-top/00-vfio-claim$" "$o"
+	kver=$(sed -n 's/^KERNEL_VERSION=//p' "$img.info")
+	debugfs -R "dump /boot/initrd.img-$kver $img.initrd" "$img" >/dev/null 2>&1
+	log "installed: the next boot"
+	out=$WORK/installed-2
+	"$HERE/boot.sh" "$img" --script "$HERE/guest-installed.sh" --out "$out" "${devs[@]}" \
+		>/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "installed: next boot reported" [ "$(cat "$out/rc" 2>/dev/null)" = 0 ]
+	check "installed: the NIC is claimed" has "CHECK driver 0000:00:02.0 vfio-pci" "$o"
+	check "installed: its twin keeps e1000e" has "CHECK driver 0000:00:03.0 e1000e" "$o"
+	check "installed: the data NVMe is claimed in the initramfs" \
+		has "CHECK status 0000:00:06.0 initramfs claimed" "$o"
+	check "installed: nvme never touched the data NVMe" has "CHECK hostmsgs 0000:00:06.0 0" "$o"
+	check "installed: the root NVMe keeps nvme" has "CHECK driver 0000:01:00.0 nvme" "$o"
+	check "installed: the early pass refused it by the initramfs record" \
+		has_re "^CHECK kmsg .*0000:01:00.0: refused: carried the root file system when the initramfs was built" "$o"
+}
+
 main() {
 	local flavors=("$@") deb
 	((${#flavors[@]})) || flavors=(initramfs-tools dracut)
@@ -112,6 +158,7 @@ main() {
 	for fl in "${flavors[@]}"; do
 		run_flavor "$fl" "$deb"
 	done
+	[[ " ${flavors[*]} " != *" initramfs-tools "* ]] || run_installed "$deb"
 	echo "$PASSED passed, $FAILED failed"
 	((FAILED == 0))
 }

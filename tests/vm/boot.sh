@@ -24,6 +24,8 @@
 #   --no-vga             no VGA device (default: QEMU's std VGA at 00:01.0, boot_vga=1)
 #   --mem MIB            guest memory (default 1024)
 #   --accel MODE         auto (default, $VFIO_CLAIM_ACCEL), kvm or tcg
+#   --persist            the guest's writes go to IMAGE (default: a throw-away
+#                        overlay, snapshot=on, so every boot starts the same)
 #   --interactive        serial console on this terminal (make demo); with --script
 #                        too, the script's output still goes to DIR/output.txt
 #
@@ -71,6 +73,7 @@ VGA=yes
 MEM=1024
 ACCEL=${VFIO_CLAIM_ACCEL:-auto}
 INTERACTIVE=no
+SNAPSHOT=on
 QEMU_BIN=${QEMU:-qemu-system-x86_64}
 
 usage() {
@@ -95,6 +98,7 @@ parse_args() {
 		--mem) MEM=${2:?}; shift ;;
 		--accel) ACCEL=${2:?}; shift ;;
 		--interactive) INTERACTIVE=yes ;;
+		--persist) SNAPSHOT=off ;;
 		-h | --help) usage ;;
 		--) shift; QEMU_EXTRA+=("$@"); break ;;
 		-*) die "unknown option: $1" ;;
@@ -195,9 +199,10 @@ machine_args() { # ACCEL
 	QEMU_ARGS+=(-device "intel-iommu,intremap=on,caching-mode=on")
 	[[ $VGA == no ]] || QEMU_ARGS+=(-device "VGA,bus=pcie.0,addr=0x01.0")
 	QEMU_ARGS+=(-kernel "$(qpath "$IMAGE.vmlinuz")" -initrd "$(qpath "$IMAGE.initrd")" -append "$(kernel_cmdline)")
-	# The root disk: NVMe behind its own root port, like an M.2 slot. snapshot=on:
-	# the guest's writes go to a temporary overlay, the image stays as built.
-	QEMU_ARGS+=(-drive "file=$(qpath "$IMAGE"),if=none,id=rootdisk,format=raw,snapshot=on"
+	# The root disk: NVMe behind its own root port, like an M.2 slot. snapshot=on
+	# (unless --persist): the guest's writes go to a temporary overlay, the image
+	# stays as built.
+	QEMU_ARGS+=(-drive "file=$(qpath "$IMAGE"),if=none,id=rootdisk,format=raw,snapshot=$SNAPSHOT"
 		-device "pcie-root-port,id=rp0,bus=pcie.0,addr=0x0f.0,chassis=100,slot=100"
 		-device "nvme,serial=root,drive=rootdisk,bus=rp0")
 	for ((i = 1; i <= ROOT_PORTS; i++)); do
