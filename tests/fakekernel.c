@@ -881,6 +881,16 @@ static int fk_parent_in_sys(int dirfd, const char *path)
 }
 
 #define FK_NEEDS_MODE(f) (((f)&O_CREAT) || ((f)&O_TMPFILE) == O_TMPFILE)
+/* The mode argument of a variadic open(): only present with O_CREAT or O_TMPFILE. */
+#define FK_MODE_ARG(flags, mode)                                                                   \
+	do {                                                                                       \
+		if (FK_NEEDS_MODE(flags)) {                                                        \
+			va_list ap_;                                                               \
+			va_start(ap_, flags);                                                      \
+			(mode) = (mode_t)va_arg(ap_, int);                                         \
+			va_end(ap_);                                                               \
+		}                                                                                  \
+	} while (0)
 
 static int fk_open(int dirfd, const char *path, int flags, mode_t mode, int large)
 {
@@ -1077,12 +1087,7 @@ FK_EXPORT int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
-	if (FK_NEEDS_MODE(flags)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, int);
-		va_end(ap);
-	}
+	FK_MODE_ARG(flags, mode);
 	return fk_open(AT_FDCWD, path, flags, mode, 0);
 }
 
@@ -1090,12 +1095,7 @@ FK_EXPORT int open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
-	if (FK_NEEDS_MODE(flags)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, int);
-		va_end(ap);
-	}
+	FK_MODE_ARG(flags, mode);
 	return fk_open(AT_FDCWD, path, flags, mode, 1);
 }
 
@@ -1103,12 +1103,7 @@ FK_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
-	if (FK_NEEDS_MODE(flags)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, int);
-		va_end(ap);
-	}
+	FK_MODE_ARG(flags, mode);
 	return fk_open(dirfd, path, flags, mode, 0);
 }
 
@@ -1116,12 +1111,7 @@ FK_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
-	if (FK_NEEDS_MODE(flags)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, int);
-		va_end(ap);
-	}
+	FK_MODE_ARG(flags, mode);
 	return fk_open(dirfd, path, flags, mode, 1);
 }
 
