@@ -153,9 +153,9 @@ static char *member_block(const struct plan *plan, const struct pci_list *devs,
 	if (on_vfio(m))
 		return NULL;
 	if (excluded[j])
-		return xasprintf("IOMMU group %d also holds %s (%s), which is excluded: vfio needs "
-				 "the whole group",
-				 g, m->addr, pci_category_name(m));
+		return xasprintf("IOMMU group %d also holds %s (%s), %s: vfio needs the whole "
+				 "group; drop that exclude to claim it",
+				 g, m->addr, pci_category_name(m), plan->v[j].reason);
 	/* a function of a plug-in card (not on a root bus) whose slot has a claimed function */
 	for (size_t k = 0; k < nmem && m->parent >= 0; k++)
 		if (mem[k] != j && plan->v[mem[k]].decision == DEC_CLAIM &&
