@@ -21,12 +21,30 @@ const char *decision_name(enum decision d)
 	}
 }
 
+/* A verdict with a reason made for it (freed with the plan)... */
 static void set(struct verdict *v, enum decision d, char *reason)
 {
-	free(v->reason);
+	if (v->own_reason)
+		free((char *)v->reason);
 	v->decision = d;
 	v->reason = reason;
+	v->own_reason = true;
 }
+
+/* ...or one of the fixed reasons most devices share: no copy per device. */
+static void set_static(struct verdict *v, enum decision d, const char *reason)
+{
+	if (v->own_reason)
+		free((char *)v->reason);
+	v->decision = d;
+	v->reason = reason;
+	v->own_reason = false;
+}
+
+static const char usb_reason[] =
+    "last USB controller left to the host, and the machine has no PS/2 keyboard controller "
+    "(i8042): the keyboard would be lost; set 'option keep-usb=0' or name it by address with "
+    "'force' to claim it";
 
 /* The first selector of the rule that matches, or NULL. */
 static const struct selector *rule_match(const struct rule *r, const struct pci_dev *d)
@@ -241,21 +259,68 @@ static void resolve_groups(struct plan *plan, const struct pci_list *devs, const
 	free(done);
 }
 
-static void copy_verdicts(struct verdict *to, const struct verdict *from, size_t n)
+/* The decision for one device on its own: selection, exclusion, and its own safety rules. */
+static void decide(struct verdict *v, const struct pci_dev *d, const struct config *cfg,
+		   const struct plan *plan, bool *excluded)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(to[i].reason);
-		to[i] = from[i];
-		to[i].reason = xstrdup(from[i].reason);
+	const struct selector *sel = NULL, *xsel = NULL;
+	const struct rule *xrule = NULL;
+	char *why;
+
+	set_static(v, DEC_KEEP, "");
+	v->rule = NULL;
+	v->forced = v->no_iommu = false;
+	for (size_t r = 0; r < cfg->claims.n; r++) {
+		const struct selector *s = rule_match(&cfg->claims.v[r], d);
+		if (!s)
+			continue;
+		if (!v->rule) {
+			v->rule = &cfg->claims.v[r];
+			sel = s;
+		}
+		/* force counts only where a rule names this device by address */
+		for (size_t k = 0; k < cfg->claims.v[r].nsels; k++)
+			if (cfg->claims.v[r].force && cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
+			    selector_match(&cfg->claims.v[r].sels[k], d))
+				v->forced = true;
 	}
+	for (size_t r = 0; r < cfg->excludes.n && !xrule; r++)
+		if ((xsel = rule_match(&cfg->excludes.v[r], d)))
+			xrule = &cfg->excludes.v[r];
+	v->selected = v->rule != NULL;
+	*excluded = xrule != NULL;
+
+	if (pci_is_bridge(d))
+		set_static(v, DEC_KEEP,
+			   v->selected ? "PCI bridge: bridges are never claimed, although a claim "
+					 "selects it"
+				       : "PCI bridge: bridges are never claimed");
+	else if (cfg->off)
+		set_static(
+		    v, DEC_KEEP,
+		    "vfio_claim=off on the kernel command line: nothing is claimed this boot");
+	else if (xrule)
+		set(v, DEC_KEEP, xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
+	else if (!v->selected)
+		set_static(v, DEC_KEEP,
+			   on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
+					"(vfio-pci.ids=) or by hand"
+				      : "not selected");
+	else if (!v->forced && (why = veto(d, cfg, plan)))
+		set(v, DEC_REFUSE, why);
+	else
+		set(v, DEC_CLAIM,
+		    xasprintf("selected by %s ('%s')%s", v->rule->origin, sel->text,
+			      v->forced ? ", forced" : ""));
+	if (v->decision == DEC_KEEP)
+		v->rule = NULL;
 }
 
 void plan_build(struct plan *plan, const struct pci_list *devs, const struct config *cfg)
 {
 	size_t n = devs->n;
-	struct verdict *base = xcalloc(n, sizeof(*base));
 	bool *excluded = xcalloc(n, sizeof(bool));
-	char **usb_veto = xcalloc(n, sizeof(char *));
+	bool *usb_veto = xcalloc(n, sizeof(bool));
 	struct groups gr;
 
 	memset(plan, 0, sizeof(*plan));
@@ -263,62 +328,6 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 	plan->v = xcalloc(n, sizeof(*plan->v));
 	rootdev_find(cfg, devs, &plan->protected);
 	groups_build(&gr, devs);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct pci_dev *d = &devs->v[i];
-		struct verdict *v = &base[i];
-		const struct selector *sel = NULL, *xsel = NULL;
-		const struct rule *xrule = NULL;
-		char *why;
-
-		for (size_t r = 0; r < cfg->claims.n; r++) {
-			const struct selector *s = rule_match(&cfg->claims.v[r], d);
-			if (!s)
-				continue;
-			if (!v->rule) {
-				v->rule = &cfg->claims.v[r];
-				sel = s;
-			}
-			/* force counts only where a rule names this device by address */
-			for (size_t k = 0; k < cfg->claims.v[r].nsels; k++)
-				if (cfg->claims.v[r].force &&
-				    cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
-				    selector_match(&cfg->claims.v[r].sels[k], d))
-					v->forced = true;
-		}
-		for (size_t r = 0; r < cfg->excludes.n && !xrule; r++)
-			if ((xsel = rule_match(&cfg->excludes.v[r], d)))
-				xrule = &cfg->excludes.v[r];
-		v->selected = v->rule != NULL;
-		excluded[i] = xrule != NULL;
-
-		if (pci_is_bridge(d))
-			set(v, DEC_KEEP,
-			    xstrdup(v->selected
-					? "PCI bridge: bridges are never claimed, although a "
-					  "claim selects it"
-					: "PCI bridge: bridges are never claimed"));
-		else if (cfg->off)
-			set(v, DEC_KEEP,
-			    xstrdup("vfio_claim=off on the kernel command line: nothing is claimed "
-				    "this boot"));
-		else if (xrule)
-			set(v, DEC_KEEP,
-			    xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
-		else if (!v->selected)
-			set(v, DEC_KEEP,
-			    xstrdup(on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
-						 "(vfio-pci.ids=) or by hand"
-					       : "not selected"));
-		else if (!v->forced && (why = veto(d, cfg, plan)))
-			set(v, DEC_REFUSE, why);
-		else
-			set(v, DEC_CLAIM,
-			    xasprintf("selected by %s ('%s')%s", v->rule->origin, sel->text,
-				      v->forced ? ", forced" : ""));
-		if (v->decision == DEC_KEEP)
-			v->rule = NULL;
-	}
 
 	/*
 	 * The last-USB rule depends on the groups' outcome and can refuse a group in turn:
@@ -328,10 +337,11 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 		size_t host_usb = 0;
 		int victim = -1;
 
-		copy_verdicts(plan->v, base, n);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			decide(&plan->v[i], &devs->v[i], cfg, plan, &excluded[i]);
 			if (usb_veto[i])
-				set(&plan->v[i], DEC_REFUSE, xstrdup(usb_veto[i]));
+				set_static(&plan->v[i], DEC_REFUSE, usb_reason);
+		}
 		if (devs->have_iommu)
 			resolve_groups(plan, devs, cfg, excluded, &gr);
 		if (!cfg->keep_usb || devs->have_i8042)
@@ -348,10 +358,7 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 		}
 		if (host_usb > 0 || victim < 0)
 			break;
-		usb_veto[victim] =
-		    xstrdup("last USB controller left to the host, and the machine has no PS/2 "
-			    "keyboard controller (i8042): the keyboard would be lost; set 'option "
-			    "keep-usb=0' or name it by address with 'force' to claim it");
+		usb_veto[victim] = true;
 	}
 
 	for (size_t i = 0; i < n; i++)
@@ -364,12 +371,7 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 			plan->v[i].no_iommu = true;
 		}
 
-	for (size_t i = 0; i < n; i++) {
-		free(base[i].reason);
-		free(usb_veto[i]);
-	}
 	groups_free(&gr);
-	free(base);
 	free(excluded);
 	free(usb_veto);
 }
@@ -377,7 +379,8 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 void plan_free(struct plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++)
-		free(plan->v[i].reason);
+		if (plan->v[i].own_reason)
+			free((char *)plan->v[i].reason);
 	free(plan->v);
 	protected_free(&plan->protected);
 	memset(plan, 0, sizeof(*plan));

@@ -8,7 +8,8 @@ enum decision { DEC_KEEP, DEC_CLAIM, DEC_REFUSE };
 
 struct verdict {
 	enum decision decision;
-	char *reason;
+	const char *reason;
+	bool own_reason;	 /* reason was made for this verdict, else a fixed string */
 	const struct rule *rule; /* the claim that selected it, or its group companion's */
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */

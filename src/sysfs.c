@@ -267,6 +267,11 @@ int pci_scan(struct pci_list *list)
 		r = -errno;
 		goto out;
 	}
+	/* count first: one exact allocation instead of a doubling array copied as it grows */
+	while ((de = readdir(dir)))
+		cap += pci_addr_valid(de->d_name);
+	rewinddir(dir);
+	list->v = xcalloc(cap ? cap : 1, sizeof(*list->v));
 	/* a few syscalls per device: the bus link, the config header, the group link */
 	while ((de = readdir(dir))) {
 		char target[PATH_MAX], attr[64];
@@ -279,10 +284,8 @@ int pci_scan(struct pci_list *list)
 		if (k < 0)
 			continue;
 		target[k] = '\0';
-		if (list->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			list->v = xrealloc(list->v, cap * sizeof(*list->v));
-		}
+		if (list->n == cap)
+			break; /* a device added since the count: the next run sees it */
 		d = &list->v[list->n];
 		memset(d, 0, sizeof(*d));
 		memcpy(d->addr, de->d_name, 13); /* pci_addr_valid(): 12 characters and the NUL */
