@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static bool held_by_vfio(const struct pci_dev *d)
 {
@@ -27,8 +26,6 @@ static int release_one(struct session *s, struct pci_dev *d)
 	struct kv st = { 0 };
 	char *holders = NULL, buf[64];
 	int lock, r, ret = 0;
-	time_t t = time(NULL);
-	struct tm tm;
 
 	if (d->iommu_group >= 0 && (holders = vfio_group_holders(d->iommu_group))) {
 		log_error("%s: /dev/vfio/%d is in use by %s: stop it first, then release", d->addr,
@@ -53,8 +50,7 @@ static int release_one(struct session *s, struct pci_dev *d)
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", "released");
 	kv_set(&st, "driver", d->driver ? d->driver : "none");
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	format_now(buf, sizeof(buf));
 	kv_set(&st, "released", buf);
 	r = state_write(d->addr, &st);
 	if (r < 0)

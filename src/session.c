@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int session_open(struct session *s)
 {
@@ -72,15 +71,6 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 		*driver = xstrdup(*module);
 }
 
-static void now_iso(char *buf, size_t size)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void record(struct session *s, size_t i, const char *stage, const char *state,
 		   const char *host_driver, const char *host_module, const char *error)
 {
@@ -107,7 +97,7 @@ static void record(struct session *s, size_t i, const char *stage, const char *s
 	kv_set(&kv, "tag", v->rule && v->rule->tag ? v->rule->tag : "");
 	kv_set(&kv, "stage", stage);
 	kv_set(&kv, "state", state);
-	now_iso(buf, sizeof(buf));
+	format_now(buf, sizeof(buf));
 	kv_set(&kv, "time", buf);
 	if (error)
 		kv_set(&kv, "error", error);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *root_dir; /* "" for the running system, else the directory without trailing '/' */
@@ -346,4 +347,13 @@ char *strip(char *s)
 const char *errstr(int negerrno)
 {
 	return strerror(negerrno < 0 ? -negerrno : negerrno);
+}
+
+void format_now(char *buf, size_t size)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -47,3 +47,5 @@ int mkdir_p(const char *path, unsigned mode);
 bool parse_hex(const char *s, size_t len, unsigned long max, unsigned long *out);
 char *strip(char *s);
 const char *errstr(int negerrno);
+/* The current time as "2026-11-22T06:00:00Z" (UTC, ISO 8601), for state files. */
+void format_now(char *buf, size_t size);
