@@ -14,10 +14,8 @@ int cmd_check(const struct options *opts, int argc, char *argv[])
 	struct session s;
 	int r;
 
-	if (argc > 1) {
-		log_error("check takes no arguments: '%s'", argv[1]);
+	if (no_arguments(argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	r = session_open(&s);
 	if (r < 0)
 		return EXIT_RUNTIME;
@@ -141,10 +139,8 @@ int cmd_list(const struct options *opts, int argc, char *argv[])
 	char *pciids = NULL;
 	struct session s;
 
-	if (argc > 1) {
-		log_error("list takes no arguments: '%s'", argv[1]);
+	if (no_arguments(argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	session_plan(&s);

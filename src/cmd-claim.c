@@ -92,10 +92,8 @@ int cmd_boot(const struct options *opts, int argc, char *argv[])
 	struct session s;
 	int failed = 0, r;
 
-	if (argc > 1) {
-		log_error("boot takes no arguments: '%s'", argv[1]);
+	if (no_arguments(argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	log_open_kmsg();
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;

@@ -137,10 +137,8 @@ int cmd_status(const struct options *opts, int argc, char *argv[])
 	char *errors = NULL, *p;
 	int n = 0;
 
-	if (argc > 1) {
-		log_error("status takes no arguments: '%s'", argv[1]);
+	if (no_arguments(argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	state_list(&addrs);

@@ -36,6 +36,8 @@ enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_
 /* Claims one planned device and records it; logs what happened. */
 enum claim_result claim_device(struct session *s, size_t i, const char *stage);
 void print_config_errors(const struct config *cfg);
+/* For commands without arguments: logs the first one given, and fails. */
+int no_arguments(int argc, char *argv[]);
 void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, char **module);
 
 int cmd_list(const struct options *opts, int argc, char *argv[]);

@@ -46,6 +46,14 @@ void session_close(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int no_arguments(int argc, char *argv[])
+{
+	if (argc <= 1)
+		return 0;
+	log_error("%s takes no arguments: '%s'", argv[0], argv[1]);
+	return -EINVAL;
+}
+
 void print_config_errors(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nerrors; i++) {

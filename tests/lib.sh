@@ -24,13 +24,18 @@ conf() { # conf FILE.conf LINES...: writes /etc/vfio-claim.d/FILE.conf
 
 cmdline() { printf '%s\n' "$*" >"$ROOT/proc/cmdline"; }
 
-# run ARGS...: the program under --root $ROOT, through the fake kernel; sets OUT, ERR, RC
+# vfio_claim ARGS...: the program under --root $ROOT, through the fake kernel
+vfio_claim() {
+    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+        "$VFIO_CLAIM" --root "$ROOT" "$@"
+}
+
+# run ARGS...: vfio_claim ARGS, and sets OUT, ERR and RC
 run() {
     local o e
     o=$(mktemp) e=$(mktemp)
     RC=0
-    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
-        "$VFIO_CLAIM" --root "$ROOT" "$@" >"$o" 2>"$e" || RC=$?
+    vfio_claim "$@" >"$o" 2>"$e" || RC=$?
     OUT=$(cat "$o") ERR=$(cat "$e")
     rm -f "$o" "$e"
 }

@@ -121,3 +121,13 @@ assert d["0000:01:00.1"]["name"] == "NVIDIA Corporation GP104 High Definition Au
 assert d["0000:00:14.0"]["name"] == "Intel Corporation", d["0000:00:14.0"]
 ' <<<"$OUT" || fail "names in --json"
 }
+
+test_commands_without_arguments_refuse_extra_ones() {
+    fixture desktop
+    local c
+    for c in list check boot status; do
+        run "$c" extra
+        assert_rc 2
+        assert_err "vfio-claim: error: $c takes no arguments: 'extra'"
+    done
+}

@@ -4,10 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # run_bg ARGS...: like run, in the background, output discarded
-run_bg() {
-    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
-        "$VFIO_CLAIM" --root "$ROOT" "$@" >/dev/null 2>&1 &
-}
+run_bg() { vfio_claim "$@" >/dev/null 2>&1 & }
 
 well_formed() { # ADDR: every key once, the address right, nothing else
     local f="$ROOT/run/vfio-claim/devices/$1" k
@@ -44,8 +41,8 @@ test_32_udev_workers_on_different_devices() {
 test_8_udev_workers_on_the_same_device() {
     fixture desktop
     conf 10.conf "claim 00:1f.6"
-    local i
-    for i in 1 2 3 4 5 6 7 8; do
+
+    for _ in 1 2 3 4 5 6 7 8; do
         run_bg udev /devices/pci0000:00/0000:00:1f.6
     done
     wait
