@@ -45,6 +45,7 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
 	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c
+	shellcheck -x tests/*.sh tests/vm/*.sh
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
 check-vm:
