@@ -15,25 +15,16 @@
 /* The udev rule runs vfio-claim only for devices a claim can select: write their matches. */
 static int write_select_rules(const struct config *cfg)
 {
-	char *dir = root_path("/run/udev/rules.d"), *path = root_path(SELECT_RULES);
-	size_t len = 0, cap = 4096;
-	char *text = xmalloc(cap);
+	char *dir = root_path("/run/udev/rules.d"), *path = root_path(SELECT_RULES), *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int r;
 
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		char *l_ = xasprintf(__VA_ARGS__);                                                 \
-		size_t n_ = strlen(l_);                                                            \
-		if (len + n_ + 1 > cap) {                                                          \
-			cap = (len + n_ + 1) * 2;                                                  \
-			text = xrealloc(text, cap);                                                \
-		}                                                                                  \
-		memcpy(text + len, l_, n_ + 1);                                                    \
-		len += n_;                                                                         \
-		free(l_);                                                                          \
-	} while (0)
-
-	ADD("# Written by 'vfio-claim boot' from the configuration; do not edit.\n"
+	if (!f)
+		abort();
+	fprintf(
+	    f,
+	    "# Written by 'vfio-claim boot' from the configuration; do not edit.\n"
 	    "# Marks the PCI devices that a claim can select, so that 70-vfio-claim.rules runs\n"
 	    "# vfio-claim for them only.%s\n"
 	    "ACTION!=\"add\", GOTO=\"vfio_claim_select_end\"\n"
@@ -44,13 +35,13 @@ static int write_select_rules(const struct config *cfg)
 		for (size_t k = 0; k < rl->nsels; k++) {
 			char *m = selector_udev_match(&rl->sels[k]);
 			/* udev allows comments only on lines of their own */
-			ADD("# %s '%s'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", rl->origin,
-			    rl->sels[k].text, m);
+			fprintf(f, "# %s '%s'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", rl->origin,
+				rl->sels[k].text, m);
 			free(m);
 		}
 	}
-	ADD("LABEL=\"vfio_claim_select_end\"\n");
-#undef ADD
+	fputs("LABEL=\"vfio_claim_select_end\"\n", f);
+	fclose(f);
 	r = mkdir_p(dir, 0755);
 	if (r == 0)
 		r = write_atomic(path, text, 0644);
@@ -64,23 +55,24 @@ static int write_select_rules(const struct config *cfg)
 
 static void record_config_errors(const struct config *cfg)
 {
-	char *text = xstrdup("");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int r;
 
+	if (!f)
+		abort();
 	for (size_t i = 0; i < cfg->nerrors; i++) {
 		const struct config_error *e = &cfg->errors[i];
-		char *line = e->line
-				 ? xasprintf("%s%s:%u: %s\n", text, e->file, e->line, e->message)
-				 : xasprintf("%s%s: %s\n", text, e->file, e->message);
-		free(text);
-		text = line;
+		if (e->line)
+			fprintf(f, "%s:%u: %s\n", e->file, e->line, e->message);
+		else
+			fprintf(f, "%s: %s\n", e->file, e->message);
 	}
-	for (size_t i = 0; i < cfg->broken_files.n; i++) {
-		char *line = xasprintf("%snot applied: %s\n", text, cfg->broken_files.v[i]);
-		free(text);
-		text = line;
-	}
-	r = *text ? state_write_file("config-errors", text) : state_remove_file("config-errors");
+	for (size_t i = 0; i < cfg->broken_files.n; i++)
+		fprintf(f, "not applied: %s\n", cfg->broken_files.v[i]);
+	fclose(f);
+	r = len ? state_write_file("config-errors", text) : state_remove_file("config-errors");
 	if (r < 0)
 		log_warn("cannot record configuration errors in the state directory: %s, ignoring",
 			 errstr(r));
