@@ -65,10 +65,16 @@ char *kv_format(const struct kv *kv)
 
 int state_prepare(void)
 {
-	char *p = root_path(STATE_DIR "/devices");
-	int r = mkdir_p(p, 0755);
+	static bool done; /* boot claims many devices: create the folders once */
+	char *p;
+	int r;
 
+	if (done)
+		return 0;
+	p = root_path(STATE_DIR "/devices");
+	r = mkdir_p(p, 0755);
 	free(p);
+	done = r == 0;
 	return r;
 }
 
