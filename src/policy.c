@@ -269,7 +269,7 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct conf
 
 	set_static(v, DEC_KEEP, "");
 	v->rule = NULL;
-	v->forced = v->no_iommu = false;
+	v->forced = false;
 	for (size_t r = 0; r < cfg->claims.n; r++) {
 		const struct selector *s = rule_match(&cfg->claims.v[r], d);
 		if (!s)
@@ -368,7 +368,6 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 				      "enabled (intel_iommu=on or amd_iommu=on)",
 				      plan->v[i].reason);
 			set(&plan->v[i], DEC_CLAIM, r);
-			plan->v[i].no_iommu = true;
 		}
 
 	groups_free(&gr);

@@ -13,7 +13,6 @@ struct verdict {
 	const struct rule *rule; /* the claim that selected it, or its group companion's */
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */
-	bool no_iommu;		 /* claimed although vfio cannot use it without an IOMMU */
 };
 
 struct plan {

@@ -348,16 +348,6 @@ int pci_sriov_numvfs(const struct pci_dev *d)
 	return n;
 }
 
-char *pci_physfn(const struct pci_dev *d)
-{
-	char *p = pci_sys_path(d, "physfn"), *pf = NULL;
-
-	if (read_link_name(p, &pf) < 0)
-		pf = NULL;
-	free(p);
-	return pf;
-}
-
 void pci_list_free(struct pci_list *list)
 {
 	for (size_t i = 0; i < list->n; i++) {

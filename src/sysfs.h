@@ -41,10 +41,8 @@ bool pci_is_bridge(const struct pci_dev *d);
 unsigned pci_categories(uint32_t class);
 const char *pci_category_name(const struct pci_dev *d);
 int pci_refresh_driver(struct pci_dev *d);
-/* Read on demand, since few devices need them: VFs enabled on a PF (-1: not a PF), the PF of a VF.
- */
+/* Read on demand, since few devices need it: VFs enabled on a PF (-1: not a PF). */
 int pci_sriov_numvfs(const struct pci_dev *d);
-char *pci_physfn(const struct pci_dev *d);
 
 /* Lazily read attributes: 0 or negative errno, *out allocated. */
 int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);
