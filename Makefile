@@ -16,6 +16,10 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:.c=.o)
 HDRS := $(wildcard src/*.h)
+# Everything but main(): what the C unit tests in tests/unit/ link against.
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:.c=)
 
 all: vfio-claim
 
@@ -24,6 +28,12 @@ vfio-claim: $(OBJS)
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(CPPFLAGS) -DVERSION='"$(VERSION)"' -D_GNU_SOURCE -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# C unit tests: pure code (parsers, decisions, writers) on data built in memory, with sanitizers.
+tests/unit/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_SRCS) $(HDRS)
+	$(CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -std=gnu11 $(WARNFLAGS) -Wno-missing-prototypes \
+		-Isrc $(PKG_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 tests/fakekernel.so: tests/fakekernel.c
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl
@@ -40,11 +50,12 @@ check:
 	tests/deps.sh check
 	$(MAKE) check-unit check-vm
 
-check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim
+check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS)
+	tests/run-unit.sh $(UNIT_BINS)
 	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
-	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c
+	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h
 	shellcheck -x tests/*.sh tests/vm/*.sh
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
@@ -60,10 +71,10 @@ bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c
+	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h
 
 clean:
-	rm -f vfio-claim src/*.o tests/fakekernel.so
+	rm -f vfio-claim src/*.o tests/fakekernel.so $(UNIT_BINS)
 	rm -rf build-asan tests/out
 
 # install: the program and everything that puts it into a Debian system and its boot.
