@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* `release`: the rescue path back to host drivers; `status`: what this boot claimed. */
-#include "bind.h"
-#include "cmd.h"
-#include "json.h"
-#include "log.h"
-
-#include <getopt.h>
+/* `release`: the rescue path, back to the host drivers. */
 #include <stdlib.h>
 #include <string.h>
+
+#include "bind.h"
+#include "cmd.h"
+#include "log.h"
 
 static bool held_by_vfio(const struct pci_dev *d)
 {
@@ -62,11 +60,10 @@ out:
 	return ret;
 }
 
-int cmd_release(const struct options *opts, int argc, char *argv[])
+static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct selector *sels = NULL;
@@ -75,19 +72,10 @@ int cmd_release(const struct options *opts, int argc, char *argv[])
 	bool all = false;
 	int c, failed = 0, matched = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+ah", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			all = true;
-			break;
-		case 'h':
-			printf("Usage: vfio-claim release SELECTOR...|--all\n");
-			return 0;
-		default:
-			fprintf(stderr, "Try 'vfio-claim --help' for more information.\n");
-			return EXIT_USAGE;
-		}
+	while ((c = cmd_getopt(cmd, opts, argc, argv, "a", longopts)) != CMD_OPT_END) {
+		if (c != 'a')
+			return cmd_exit_code(c);
+		all = true;
 	}
 	if (all == (optind < argc)) {
 		log_error("release needs selectors or --all, not both");
@@ -130,79 +118,10 @@ int cmd_release(const struct options *opts, int argc, char *argv[])
 	return failed ? EXIT_RUNTIME : 0;
 }
 
-int cmd_status(const struct options *opts, int argc, char *argv[])
-{
-	struct strv addrs = { 0 };
-	struct session s;
-	char *errors = NULL, *p;
-	int n = 0;
-
-	if (no_arguments(argc, argv) < 0)
-		return EXIT_USAGE;
-	if (session_open(&s) < 0)
-		return EXIT_RUNTIME;
-	state_list(&addrs);
-	/* devices the kernel gave to vfio-pci (vfio-pci.ids=) have no entry of ours */
-	for (size_t i = 0; i < s.devs.n; i++)
-		if (s.devs.v[i].driver && streq(s.devs.v[i].driver, "vfio-pci") &&
-		    !strv_contains(&addrs, s.devs.v[i].addr))
-			strv_push(&addrs, xstrdup(s.devs.v[i].addr));
-	strv_sort(&addrs);
-	p = root_path("/run/vfio-claim/config-errors");
-	read_text(p, &errors);
-	free(p);
-
-	if (opts->json)
-		fputs("{\"devices\":[", stdout);
-	else
-		printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", "DEVICE", "STAGE", "STATE",
-		       "HOST_DRIVER", "DRIVER", "HOLDS", "RULE");
-	for (size_t k = 0; k < addrs.n; k++) {
-		struct kv st = { 0 };
-		int i = pci_find(&s.devs, addrs.v[k]);
-		const char *driver = i >= 0 ? s.devs.v[i].driver : NULL;
-		bool has = state_read(addrs.v[k], &st) == 0;
-		const char *state = has ? kv_get(&st, "state") : "claimed";
-		bool holds = driver && streq(driver, "vfio-pci");
-
-		if (opts->json) {
-			int f = 1;
-			fputs(n++ ? ",{" : "{", stdout);
-			json_kv_str(stdout, "device", addrs.v[k], &f);
-			json_kv_str(stdout, "stage", has ? kv_get(&st, "stage") : "kernel", &f);
-			json_kv_str(stdout, "state", state, &f);
-			json_kv_str(stdout, "host_driver", has ? kv_get(&st, "host_driver") : NULL,
-				    &f);
-			json_kv_str(stdout, "driver", driver, &f);
-			json_kv_bool(stdout, "holds", holds, &f);
-			json_kv_str(stdout, "rule", has ? kv_get(&st, "rule") : NULL, &f);
-			json_kv_str(stdout, "tag", has ? kv_get(&st, "tag") : NULL, &f);
-			json_kv_str(stdout, "time", has ? kv_get(&st, "time") : NULL, &f);
-			json_kv_str(stdout, "error", has ? kv_get(&st, "error") : NULL, &f);
-			fputc('}', stdout);
-		} else {
-			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k],
-			       has ? kv_get(&st, "stage") ?: "?" : "kernel", state ? state : "?",
-			       has ? kv_get(&st, "host_driver") ?: "?" : "?",
-			       driver ? driver : "none", holds ? "yes" : "no",
-			       has ? kv_get(&st, "rule") ?: "" : "vfio-pci.ids=");
-			if (has && kv_get(&st, "error"))
-				printf("\terror: %s\n", kv_get(&st, "error"));
-		}
-		kv_free(&st);
-	}
-	if (opts->json) {
-		fputs("],\"config_errors\":", stdout);
-		json_str(stdout, errors);
-		fputs("}\n", stdout);
-	} else {
-		if (!addrs.n)
-			printf("no device claimed this boot\n");
-		if (errors)
-			printf("configuration errors at boot:\n%s\n", errors);
-	}
-	free(errors);
-	strv_free(&addrs);
-	session_close(&s);
-	return 0;
-}
+const struct cmd cmd_release = {
+	.name = "release",
+	.args = "SELECTOR...|--all",
+	.help = "give devices back to their host drivers (the rescue path)",
+	.options_help = " -a, --all        every device held by vfio-pci\n",
+	.run = run,
+};

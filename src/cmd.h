@@ -1,34 +1,68 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <getopt.h>
+
 #include "config.h"
 #include "policy.h"
+#include "rootdev.h"
 #include "state.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
+/* The global options: before or after the command (vfio-claim list --json). */
 struct options {
 	bool json;
 	int verbose;
 };
 
+/* One command, one file (cmd-NAME.c), one entry in the table of main.c. */
 struct cmd {
 	const char *name;
-	int (*fn)(const struct options *opts, int argc, char *argv[]);
-	const char *help;
+	const char *args;	  /* operands and own options, for the usage line */
+	const char *help;	  /* one line, for vfio-claim --help */
+	const char *options_help; /* its own options, one " -x, --long  text\n" line each */
+	int (*run)(const struct cmd *cmd, struct options *opts, int argc, char *argv[]);
 };
 
-/* What most commands need: the devices, the configuration and the plan. */
+extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_release, cmd_status,
+    cmd_root_devices;
+
+/*
+ * getopt_long() for a command: its own options, and the global ones, which it handles.
+ * Returns the command's option character, or one of these when there is none left:
+ */
+enum {
+	CMD_OPT_END = -1,	 /* operands start at optind */
+	CMD_OPT_EXIT_OK = -2,	 /* --help was printed: exit 0 */
+	CMD_OPT_EXIT_USAGE = -3, /* a bad option was reported: exit 2 */
+};
+int cmd_getopt(const struct cmd *cmd, struct options *opts, int argc, char *argv[],
+	       const char *shortopts, const struct option *longopts);
+/* The exit code for CMD_OPT_EXIT_OK or CMD_OPT_EXIT_USAGE. */
+int cmd_exit_code(int c);
+/*
+ * The whole option loop of a command without options of its own, and with operands or not:
+ * -1 to go on (operands at optind), else the exit code to return.
+ */
+int cmd_parse_plain(const struct cmd *cmd, struct options *opts, int argc, char *argv[],
+		    bool operands);
+void cmd_usage(const struct cmd *cmd, FILE *f);
+
+/* What most commands need: the devices, the configuration, the protected set, the plan. */
 struct session {
 	struct pci_list devs;
 	struct config cfg;
+	struct protected_list protected;
+	struct strv released; /* sorted addresses released by hand this boot */
 	struct plan plan;
 	struct kmod_ctx *kmod;
 };
 
 int session_open(struct session *s);
-void session_plan(struct session *s);
+/* The plan for the session's inputs; manual: a claim by hand, or NULL. */
+void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
 struct kmod_ctx *session_kmod(struct session *s);
 
@@ -36,15 +70,4 @@ enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_
 /* Claims one planned device and records it; logs what happened. */
 enum claim_result claim_device(struct session *s, size_t i, const char *stage);
 void print_config_errors(const struct config *cfg);
-/* For commands without arguments: logs the first one given, and fails. */
-int no_arguments(int argc, char *argv[]);
 void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, char **module);
-
-int cmd_list(const struct options *opts, int argc, char *argv[]);
-int cmd_check(const struct options *opts, int argc, char *argv[]);
-int cmd_boot(const struct options *opts, int argc, char *argv[]);
-int cmd_udev(const struct options *opts, int argc, char *argv[]);
-int cmd_claim(const struct options *opts, int argc, char *argv[]);
-int cmd_release(const struct options *opts, int argc, char *argv[]);
-int cmd_status(const struct options *opts, int argc, char *argv[]);
-int cmd_root_devices(const struct options *opts, int argc, char *argv[]);

@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vfio-claim: claims chosen PCI devices for vfio-pci from the first moment of boot. */
-#include "cmd.h"
-#include "log.h"
-
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct cmd commands[] = {
-	{ "list", cmd_list, "every PCI device: group, category, driver, claim state and why" },
-	{ "check", cmd_check, "validate the configuration and print the plan" },
-	{ "boot", cmd_boot, "the early pass: claim every selected device now" },
-	{ "udev", cmd_udev, "one device, from a udev rule (KEY=value output)" },
-	{ "claim", cmd_claim, "claim devices now, for this boot only" },
-	{ "release", cmd_release, "give devices back to their host drivers" },
-	{ "status", cmd_status, "what was claimed this boot, by which stage" },
-	{ "root-devices", cmd_root_devices, "PCI paths of the devices carrying / and /usr" },
+#include "cmd.h"
+#include "log.h"
+
+static const struct cmd *const commands[] = {
+	&cmd_list,  &cmd_check,	  &cmd_boot,   &cmd_udev,
+	&cmd_claim, &cmd_release, &cmd_status, &cmd_root_devices,
 };
 
 static void help(void)
@@ -23,28 +18,37 @@ static void help(void)
 	printf("Usage:\n"
 	       " vfio-claim [--root DIR] [-v] [--json] COMMAND [ARGS]\n\n"
 	       "Claims chosen PCI devices for vfio-pci at boot, before host drivers take them.\n\n"
-	       "Commands:\n"
-	       " list                      %s\n"
-	       " check                     %s\n"
-	       " boot                      %s\n"
-	       " udev [SYSPATH]            %s\n"
-	       " claim [--force] SEL...    %s\n"
-	       " release SEL...|--all      %s\n"
-	       " status                    %s\n"
-	       " root-devices              %s\n\n"
-	       "Options:\n"
+	       "Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct cmd *c = commands[i];
+		char *use =
+		    xasprintf("%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
+		printf(" %-32s %s\n", use, c->help);
+		free(use);
+	}
+	printf("\nOptions (before or after the command):\n"
 	       " -r, --root DIR   read and write every path under DIR (tests, mounted systems)\n"
-	       " -j, --json       one JSON document on stdout (list, check, status)\n"
+	       " -j, --json       one JSON document on stdout\n"
 	       " -v, --verbose    more messages\n"
-	       " -h, --help       display this help\n"
+	       " -h, --help       display this help; COMMAND --help: that command's\n"
 	       " -V, --version    display version\n\n"
 	       "Boot with vfio_claim=off on the kernel command line to claim nothing.\n"
-	       "For more details see vfio-claim(8) and vfio-claim.conf(5).\n",
-	       commands[0].help, commands[1].help, commands[2].help, commands[3].help,
-	       commands[4].help, commands[5].help, commands[6].help, commands[7].help);
+	       "For more details see vfio-claim(8) and vfio-claim.conf(5).\n");
 }
 
-int main(int argc, char *argv[])
+/* A write error on stdout (a full disk, a closed pipe) is a failure, as util-linux says. */
+static int close_stdout(int r)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		if (errno == EPIPE)
+			return r;
+		log_error("write error on standard output: %s", strerror(errno ? errno : EIO));
+		return r ? r : EXIT_RUNTIME;
+	}
+	return r;
+}
+
+static int run(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' }, { "json", no_argument, NULL, 'j' },
@@ -52,7 +56,7 @@ int main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },	  {},
 	};
 	struct options opts = { 0 };
-	int c, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "+r:jvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -63,7 +67,7 @@ int main(int argc, char *argv[])
 			opts.json = true;
 			break;
 		case 'v':
-			opts.verbose++;
+			log_set_verbose(++opts.verbose);
 			break;
 		case 'h':
 			help();
@@ -76,23 +80,31 @@ int main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	log_set_verbose(opts.verbose);
 	if (optind >= argc) {
-		fprintf(stderr, "vfio-claim: no command given\n"
-				"Try 'vfio-claim --help' for more information.\n");
+		log_error("no command given");
+		fprintf(stderr, "Try 'vfio-claim --help' for more information.\n");
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (!streq(argv[optind], commands[i].name))
+		const struct cmd *cmd = commands[i];
+		int sub = argc - optind;
+		char **subv = argv + optind;
+
+		if (!streq(subv[0], cmd->name))
 			continue;
-		r = commands[i].fn(&opts, argc - optind, argv + optind);
-		log_close();
-		root_set(NULL);
-		return r;
+		optind = 0; /* a new argument vector: getopt starts afresh */
+		return cmd->run(cmd, &opts, sub, subv);
 	}
-	fprintf(stderr,
-		"vfio-claim: unknown command '%s'\n"
-		"Try 'vfio-claim --help' for more information.\n",
-		argv[optind]);
+	log_error("unknown command '%s'", argv[optind]);
+	fprintf(stderr, "Try 'vfio-claim --help' for more information.\n");
 	return EXIT_USAGE;
+}
+
+int main(int argc, char *argv[])
+{
+	int r = run(argc, argv);
+
+	log_close();
+	root_set(NULL);
+	return close_stdout(r);
 }

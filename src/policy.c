@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Decisions (SPEC §6): which devices a configuration selects, and the safety rules that veto a
- * selection: the boot VGA device, the root file system's path, the last USB controller of a
+ * selection: the boot VGA device, the devices the host boots from, the last USB controller of a
  * machine without PS/2, SR-IOV physical functions with VFs, and incomplete IOMMU groups.
+ *
+ * A pure function of its inputs (struct plan_input): nothing here opens, reads or resolves
+ * anything, so every rule is tested on device arrays built in memory (tests/unit/test-policy.c).
  */
-#include "policy.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "policy.h"
 
 const char *decision_name(enum decision d)
 {
@@ -55,27 +58,47 @@ static const struct selector *rule_match(const struct rule *r, const struct pci_
 	return NULL;
 }
 
-static bool is_usb(const struct pci_dev *d)
-{
-	return (d->class >> 8) == 0x0c03;
-}
-
 static bool on_vfio(const struct pci_dev *d)
 {
 	return d->driver && streq(d->driver, "vfio-pci");
 }
 
-/* A safety rule of the device itself, or NULL. */
-static char *veto(const struct pci_dev *d, const struct config *cfg, const struct plan *plan)
+const char *protected_why(const struct protected_list *p, const char *addr)
 {
+	for (size_t i = 0; p && i < p->n; i++)
+		if (streq(p->v[i].addr, addr))
+			return p->v[i].why;
+	return NULL;
+}
+
+void protected_free(struct protected_list *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].why);
+	free(p->v);
+	free(p->unresolved);
+	strv_free(&p->bad_record_lines);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool is_released(const struct plan_input *in, const char *addr)
+{
+	return in->released && in->released->n &&
+	       bsearch(&addr, in->released->v, in->released->n, sizeof(char *), strv_cmp) != NULL;
+}
+
+/* A safety rule of the device itself, or NULL. */
+static char *veto(const struct pci_dev *d, const struct plan_input *in)
+{
+	const struct config *cfg = in->cfg;
+	const struct protected_list *prot = in->protected;
 	const char *why;
-	int vfs;
 
 	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
 		return xstrdup(
 		    "boot VGA device: the console would go dark; set 'option "
 		    "allow-boot-vga=yes' or name it by address with 'force' to claim it");
-	why = protected_why(&plan->protected, d->addr);
+	why = protected_why(prot, d->addr);
 	if (why)
 		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
 				 "claim it anyway",
@@ -84,26 +107,20 @@ static char *veto(const struct pci_dev *d, const struct config *cfg, const struc
 	 * root= names a device nobody can find yet (the initramfs before its storage driver is
 	 * loaded) and no record says which it is: any storage controller might carry it.
 	 */
-	if (plan->protected.unresolved && !plan->protected.have_record &&
+	if (prot && prot->unresolved && !prot->have_record &&
 	    (pci_categories(d->class) & CAT_STORAGE))
 		return xasprintf(
 		    "storage controller, and the root file system '%s' is not found yet "
 		    "and no /etc/vfio-claim/root-devices record says where it is: it "
 		    "may carry it; rebuild the initramfs on the running system to "
 		    "record the root device, or name it by address with 'force'",
-		    plan->protected.unresolved);
-	vfs = pci_sriov_numvfs(d);
-	if (vfs > 0)
+		    prot->unresolved);
+	if (d->sriov_numvfs > 0)
 		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "
 				 "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
 				 "the virtual functions",
-				 vfs);
+				 d->sriov_numvfs);
 	return NULL;
-}
-
-static bool same_slot(const struct pci_dev *a, const struct pci_dev *b)
-{
-	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
 }
 
 /* Members of each device's IOMMU group: idx[first[i] .. first[i] + count[i]) */
@@ -111,12 +128,11 @@ struct groups {
 	size_t *idx, *first, *count;
 };
 
-static const struct pci_list *sort_devs;
-
-static int cmp_group(const void *a, const void *b)
+static int cmp_group(const void *a, const void *b, void *data)
 {
-	const struct pci_dev *x = &sort_devs->v[*(const size_t *)a];
-	const struct pci_dev *y = &sort_devs->v[*(const size_t *)b];
+	const struct pci_list *devs = data;
+	const struct pci_dev *x = &devs->v[*(const size_t *)a];
+	const struct pci_dev *y = &devs->v[*(const size_t *)b];
 
 	if (x->iommu_group != y->iommu_group)
 		return x->iommu_group < y->iommu_group ? -1 : 1;
@@ -132,8 +148,7 @@ static void groups_build(struct groups *gr, const struct pci_list *devs)
 	gr->count = xcalloc(n, sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 		gr->idx[i] = i;
-	sort_devs = devs;
-	qsort(gr->idx, n, sizeof(size_t), cmp_group);
+	qsort_r(gr->idx, n, sizeof(size_t), cmp_group, (void *)devs);
 	for (size_t s = 0, e; s < n; s = e) {
 		for (e = s + 1;
 		     e < n && devs->v[gr->idx[e]].iommu_group == devs->v[gr->idx[s]].iommu_group;
@@ -154,10 +169,10 @@ static void groups_free(struct groups *gr)
 }
 
 /* Why a group member keeps the group from being claimed, or NULL; *with: how it goes along. */
-static char *member_block(const struct plan *plan, const struct pci_list *devs,
-			  const struct config *cfg, const bool *excluded, const size_t *mem,
-			  size_t nmem, size_t j, int *with)
+static char *member_block(const struct plan *plan, const struct plan_input *in,
+			  const bool *excluded, const size_t *mem, size_t nmem, size_t j, int *with)
 {
+	const struct pci_list *devs = in->devs;
 	const struct pci_dev *m = &devs->v[j];
 	int g = m->iommu_group;
 	char *why;
@@ -170,6 +185,10 @@ static char *member_block(const struct plan *plan, const struct pci_list *devs,
 				 plan->v[j].reason);
 	if (on_vfio(m))
 		return NULL;
+	if (plan->v[j].released)
+		return xasprintf("IOMMU group %d also holds %s, released by hand this boot: vfio "
+				 "needs the whole group; 'vfio-claim claim %s' takes it again",
+				 g, m->addr, m->addr);
 	if (excluded[j])
 		return xasprintf("IOMMU group %d also holds %s (%s), %s: vfio needs the whole "
 				 "group; drop that exclude to claim it",
@@ -177,17 +196,17 @@ static char *member_block(const struct plan *plan, const struct pci_list *devs,
 	/* a function of a plug-in card (not on a root bus) whose slot has a claimed function */
 	for (size_t k = 0; k < nmem && m->parent >= 0; k++)
 		if (mem[k] != j && plan->v[mem[k]].decision == DEC_CLAIM &&
-		    same_slot(&devs->v[mem[k]], m)) {
+		    pci_same_slot(&devs->v[mem[k]], m)) {
 			*with = (int)mem[k] + 1;
 			break;
 		}
-	if (!*with && cfg->group_policy == GROUP_WHOLE)
+	if (!*with && in->cfg->group_policy == GROUP_WHOLE)
 		*with = -1;
 	if (!*with)
 		return xasprintf("IOMMU group %d also holds %s (%s, class 0x%06x), which is not "
 				 "selected: claim it too, or set 'option group-policy=whole'",
 				 g, m->addr, pci_category_name(m), m->class);
-	why = veto(m, cfg, plan);
+	why = veto(m, in);
 	if (!why)
 		return NULL;
 	{
@@ -203,9 +222,10 @@ static char *member_block(const struct plan *plan, const struct pci_list *devs,
  * other endpoints must be selected themselves (or group-policy=whole takes them); a refused or
  * excluded one refuses the group.
  */
-static void resolve_groups(struct plan *plan, const struct pci_list *devs, const struct config *cfg,
-			   const bool *excluded, const struct groups *gr)
+static void resolve_groups(struct plan *plan, const struct plan_input *in, const bool *excluded,
+			   const struct groups *gr)
 {
+	const struct pci_list *devs = in->devs;
 	size_t n = devs->n;
 	bool *done = xcalloc(n, sizeof(bool));
 	int *with = xcalloc(n, sizeof(int)); /* 1 + index of the device it goes with, -1: whole */
@@ -222,7 +242,7 @@ static void resolve_groups(struct plan *plan, const struct pci_list *devs, const
 		for (size_t k = 0; k < nmem; k++) {
 			done[mem[k]] = true;
 			if (!block)
-				block = member_block(plan, devs, cfg, excluded, mem, nmem, mem[k],
+				block = member_block(plan, in, excluded, mem, nmem, mem[k],
 						     &with[mem[k]]);
 			if (!grule && plan->v[mem[k]].decision == DEC_CLAIM)
 				grule = plan->v[mem[k]].rule;
@@ -259,31 +279,43 @@ static void resolve_groups(struct plan *plan, const struct pci_list *devs, const
 	free(done);
 }
 
-/* The decision for one device on its own: selection, exclusion, and its own safety rules. */
-static void decide(struct verdict *v, const struct pci_dev *d, const struct config *cfg,
-		   const struct plan *plan, bool *excluded)
+/* Notes the first claim rule that selects the device, and whether one forces it by address. */
+static void select_by(struct verdict *v, const struct selector **sel, const struct rule *r,
+		      const struct pci_dev *d)
 {
+	const struct selector *s = rule_match(r, d);
+
+	if (!s)
+		return;
+	if (!v->rule) {
+		v->rule = r;
+		*sel = s;
+	}
+	/* force counts only where a rule names this device by address */
+	for (size_t k = 0; k < r->nsels && r->force; k++)
+		if (r->sels[k].kind == SEL_ADDR && selector_match(&r->sels[k], d))
+			v->forced = true;
+}
+
+/* The decision for one device on its own: selection, exclusion, and its own safety rules. */
+static void decide(struct verdict *v, const struct pci_dev *d, const struct plan_input *in,
+		   bool *excluded)
+{
+	const struct config *cfg = in->cfg;
 	const struct selector *sel = NULL, *xsel = NULL;
 	const struct rule *xrule = NULL;
+	bool manual = in->manual && rule_match(in->manual, d);
 	char *why;
 
 	set_static(v, DEC_KEEP, "");
 	v->rule = NULL;
 	v->forced = false;
-	for (size_t r = 0; r < cfg->claims.n; r++) {
-		const struct selector *s = rule_match(&cfg->claims.v[r], d);
-		if (!s)
-			continue;
-		if (!v->rule) {
-			v->rule = &cfg->claims.v[r];
-			sel = s;
-		}
-		/* force counts only where a rule names this device by address */
-		for (size_t k = 0; k < cfg->claims.v[r].nsels; k++)
-			if (cfg->claims.v[r].force && cfg->claims.v[r].sels[k].kind == SEL_ADDR &&
-			    selector_match(&cfg->claims.v[r].sels[k], d))
-				v->forced = true;
-	}
+	v->released = false;
+	/* with vfio_claim=off only a claim by hand counts */
+	for (size_t r = 0; r < cfg->claims.n && !cfg->off; r++)
+		select_by(v, &sel, &cfg->claims.v[r], d);
+	if (in->manual)
+		select_by(v, &sel, in->manual, d);
 	for (size_t r = 0; r < cfg->excludes.n && !xrule; r++)
 		if ((xsel = rule_match(&cfg->excludes.v[r], d)))
 			xrule = &cfg->excludes.v[r];
@@ -295,7 +327,7 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct conf
 			   v->selected ? "PCI bridge: bridges are never claimed, although a claim "
 					 "selects it"
 				       : "PCI bridge: bridges are never claimed");
-	else if (cfg->off)
+	else if (cfg->off && !manual)
 		set_static(
 		    v, DEC_KEEP,
 		    "vfio_claim=off on the kernel command line: nothing is claimed this boot");
@@ -306,7 +338,13 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct conf
 			   on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
 					"(vfio-pci.ids=) or by hand"
 				      : "not selected");
-	else if (!v->forced && (why = veto(d, cfg, plan)))
+	else if (!manual && is_released(in, d->addr)) {
+		v->released = true;
+		set(v, DEC_KEEP,
+		    xasprintf("selected by %s ('%s'), but released by hand this boot (vfio-claim "
+			      "release): 'vfio-claim claim %s' or the next boot takes it again",
+			      v->rule->origin, sel->text, d->addr));
+	} else if (!v->forced && (why = veto(d, in)))
 		set(v, DEC_REFUSE, why);
 	else
 		set(v, DEC_CLAIM,
@@ -316,8 +354,10 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct conf
 		v->rule = NULL;
 }
 
-void plan_build(struct plan *plan, const struct pci_list *devs, const struct config *cfg)
+void plan_build(struct plan *plan, const struct plan_input *in)
 {
+	const struct pci_list *devs = in->devs;
+	const struct config *cfg = in->cfg;
 	size_t n = devs->n;
 	bool *excluded = xcalloc(n, sizeof(bool));
 	bool *usb_veto = xcalloc(n, sizeof(bool));
@@ -326,7 +366,6 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 	memset(plan, 0, sizeof(*plan));
 	plan->n = n;
 	plan->v = xcalloc(n, sizeof(*plan->v));
-	rootdev_find(cfg, devs, &plan->protected);
 	groups_build(&gr, devs);
 
 	/*
@@ -338,17 +377,17 @@ void plan_build(struct plan *plan, const struct pci_list *devs, const struct con
 		int victim = -1;
 
 		for (size_t i = 0; i < n; i++) {
-			decide(&plan->v[i], &devs->v[i], cfg, plan, &excluded[i]);
+			decide(&plan->v[i], &devs->v[i], in, &excluded[i]);
 			if (usb_veto[i])
 				set_static(&plan->v[i], DEC_REFUSE, usb_reason);
 		}
 		if (devs->have_iommu)
-			resolve_groups(plan, devs, cfg, excluded, &gr);
+			resolve_groups(plan, in, excluded, &gr);
 		if (!cfg->keep_usb || devs->have_i8042)
 			break;
 		for (size_t i = 0; i < n; i++) {
 			const struct pci_dev *d = &devs->v[i];
-			if (!is_usb(d))
+			if (!pci_is_usb(d))
 				continue;
 			if (plan->v[i].decision != DEC_CLAIM && !on_vfio(d))
 				host_usb++;
@@ -381,6 +420,5 @@ void plan_free(struct plan *plan)
 		if (plan->v[i].own_reason)
 			free((char *)plan->v[i].reason);
 	free(plan->v);
-	protected_free(&plan->protected);
 	memset(plan, 0, sizeof(*plan));
 }

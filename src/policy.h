@@ -2,9 +2,38 @@
 #pragma once
 
 #include "config.h"
-#include "rootdev.h"
+#include "device.h"
+#include "match.h"
+
+/*
+ * Decisions (SPEC §6) as a pure function: the caller gathers every input (devices, the
+ * configuration, the protected devices, the state), plan_build() opens nothing.
+ */
 
 enum decision { DEC_KEEP, DEC_CLAIM, DEC_REFUSE };
+
+/* A PCI device that carries a file system the host needs. */
+struct protected_dev {
+	char addr[16];
+	char *why; /* "carries the root file system ('/dev/nvme0n1p2')" */
+};
+
+struct protected_list {
+	struct protected_dev *v;
+	size_t n;
+	char *unresolved; /* root= that could not be found (before the storage driver binds) */
+	bool have_record; /* /etc/vfio-claim/root-devices names a device (initramfs hooks) */
+	struct strv bad_record_lines; /* record lines that are not selectors, for the caller */
+};
+
+struct plan_input {
+	const struct pci_list *devs;
+	const struct config *cfg;
+	const struct protected_list *protected; /* NULL: none */
+	const struct strv *released; /* sorted addresses released by hand this boot, or NULL */
+	const struct rule *manual;   /* `claim` by hand: one more claim, honoured even with
+					vfio_claim=off, and over a release this boot */
+};
 
 struct verdict {
 	enum decision decision;
@@ -13,14 +42,16 @@ struct verdict {
 	const struct rule *rule; /* the claim that selected it, or its group companion's */
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */
+	bool released;		 /* selected, but released by hand this boot */
 };
 
 struct plan {
 	struct verdict *v; /* one per device, same order as the device list */
 	size_t n;
-	struct protected_list protected;
 };
 
-void plan_build(struct plan *plan, const struct pci_list *devs, const struct config *cfg);
+void plan_build(struct plan *plan, const struct plan_input *in);
 void plan_free(struct plan *plan);
 const char *decision_name(enum decision d);
+void protected_free(struct protected_list *p);
+const char *protected_why(const struct protected_list *p, const char *addr);

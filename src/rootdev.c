@@ -6,10 +6,8 @@
  * is built (in the initramfs the storage driver is not bound yet, so root= cannot be found).
  * From each block device, its slaves (dm, md) and its sysfs path lead to the PCI devices.
  */
-#include "rootdev.h"
-#include "log.h"
-
 #include <blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,7 +15,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <dirent.h>
+
+#include "rootdev.h"
 
 static void protect(struct protected_list *out, const char *addr, const char *why)
 {
@@ -194,7 +193,7 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 		if (!*line || *line == '#')
 			continue;
 		if (selector_parse(line, &sel, &why) < 0) {
-			log_warn("/etc/vfio-claim/root-devices: '%s': %s, ignoring", line, why);
+			strv_push(&out->bad_record_lines, xasprintf("'%s': %s", line, why));
 			continue;
 		}
 		out->have_record = true;
@@ -228,21 +227,4 @@ void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct 
 		walk_spec(out, cfg->usr_arg, "/usr");
 	walk_mounts(out);
 	walk_record(out, devs);
-}
-
-void protected_free(struct protected_list *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i].why);
-	free(p->v);
-	free(p->unresolved);
-	memset(p, 0, sizeof(*p));
-}
-
-const char *protected_why(const struct protected_list *p, const char *addr)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (streq(p->v[i].addr, addr))
-			return p->v[i].why;
-	return NULL;
 }

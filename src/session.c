@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* What the commands share: loading devices and configuration, and claiming one device. */
+/*
+ * What the commands share: gathering the inputs of the plan (devices, configuration, the
+ * protected devices, the devices released this boot), and claiming one device.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "bind.h"
 #include "cmd.h"
 #include "log.h"
 #include "modload.h"
 #include "perms.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
 int session_open(struct session *s)
 {
@@ -22,12 +25,26 @@ int session_open(struct session *s)
 		return r;
 	}
 	config_load(&s->cfg);
+	rootdev_find(&s->cfg, &s->devs, &s->protected);
+	for (size_t i = 0; i < s->protected.bad_record_lines.n; i++)
+		log_warn("%s/etc/vfio-claim/root-devices: %s, ignoring", root_get(),
+			 s->protected.bad_record_lines.v[i]);
+	state_released(&s->released);
 	return 0;
 }
 
-void session_plan(struct session *s)
+void session_plan(struct session *s, const struct rule *manual)
 {
-	plan_build(&s->plan, &s->devs, &s->cfg);
+	const struct plan_input in = {
+		.devs = &s->devs,
+		.cfg = &s->cfg,
+		.protected = &s->protected,
+		.released = &s->released,
+		.manual = manual,
+	};
+
+	plan_free(&s->plan);
+	plan_build(&s->plan, &in);
 }
 
 struct kmod_ctx *session_kmod(struct session *s)
@@ -40,18 +57,12 @@ struct kmod_ctx *session_kmod(struct session *s)
 void session_close(struct session *s)
 {
 	plan_free(&s->plan);
+	protected_free(&s->protected);
+	strv_free(&s->released);
 	config_free(&s->cfg);
 	pci_list_free(&s->devs);
 	modload_unref(s->kmod);
 	memset(s, 0, sizeof(*s));
-}
-
-int no_arguments(int argc, char *argv[])
-{
-	if (argc <= 1)
-		return 0;
-	log_error("%s takes no arguments: '%s'", argv[0], argv[1]);
-	return -EINVAL;
 }
 
 void print_config_errors(const struct config *cfg)

@@ -150,6 +150,22 @@ int state_list(struct strv *addrs)
 	return r;
 }
 
+int state_released(struct strv *addrs)
+{
+	struct strv all = { 0 };
+	int r = state_list(&all);
+
+	for (size_t i = 0; i < all.n; i++) {
+		struct kv kv;
+		if (state_read(all.v[i], &kv) == 0 && streq(kv_get(&kv, "state") ?: "", "released"))
+			strv_push(addrs, xstrdup(all.v[i]));
+		kv_free(&kv);
+	}
+	strv_free(&all);
+	strv_sort(addrs);
+	return r;
+}
+
 int state_write_file(const char *name, const char *content)
 {
 	char *p = root_path(STATE_DIR "/%s", name);

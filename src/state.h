@@ -20,6 +20,8 @@ void state_unlock(int fd);
 int state_read(const char *addr, struct kv *kv);
 int state_write(const char *addr, const struct kv *kv);
 int state_list(struct strv *addrs);
+/* The devices released by hand this boot (state=released), sorted. */
+int state_released(struct strv *addrs);
 /* A file beside the device entries, e.g. "config-errors". */
 int state_write_file(const char *name, const char *content);
 int state_remove_file(const char *name);

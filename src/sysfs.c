@@ -12,70 +12,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-bool pci_addr_valid(const char *s)
-{
-	/* DDDD:BB:SS.F, the kernel's format for PCI device names */
-	static const char pat[] = "hhhh:hh:hh.d";
-
-	if (strlen(s) != sizeof(pat) - 1)
-		return false;
-	for (size_t i = 0; pat[i]; i++) {
-		char c = s[i];
-		if (pat[i] == 'h' && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-		if (pat[i] == 'd' && !(c >= '0' && c <= '7'))
-			return false;
-		if ((pat[i] == ':' || pat[i] == '.') && c != pat[i])
-			return false;
-	}
-	return true;
-}
-
-bool pci_is_bridge(const struct pci_dev *d)
-{
-	return (d->class >> 16) == 0x06;
-}
-
-unsigned pci_categories(uint32_t class)
-{
-	unsigned base = class >> 16, sub = (class >> 8) & 0xff, cats = 0;
-
-	if (base == 0x03)
-		cats |= CAT_GPU;
-	if (base == 0x02)
-		cats |= CAT_NET;
-	if (base == 0x0c && sub == 0x03)
-		cats |= CAT_USB;
-	if (base == 0x01)
-		cats |= CAT_STORAGE;
-	if (base == 0x01 && sub == 0x08)
-		cats |= CAT_NVME;
-	if (base == 0x04 && (sub == 0x01 || sub == 0x03))
-		cats |= CAT_AUDIO;
-	return cats;
-}
-
-const char *pci_category_name(const struct pci_dev *d)
-{
-	unsigned c = pci_categories(d->class);
-
-	if (c & CAT_NVME)
-		return "nvme";
-	if (c & CAT_STORAGE)
-		return "storage";
-	if (c & CAT_GPU)
-		return "gpu";
-	if (c & CAT_NET)
-		return "net";
-	if (c & CAT_USB)
-		return "usb";
-	if (c & CAT_AUDIO)
-		return "audio";
-	if (pci_is_bridge(d))
-		return "bridge";
-	return "other";
-}
-
 char *pci_sys_path(const struct pci_dev *d, const char *attr)
 {
 	return root_path("/sys%s%s%s", d->devpath, attr ? "/" : "", attr ? attr : "");
@@ -189,28 +125,6 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	return hops ? 0 : -EINVAL;
 }
 
-static int cmp_dev(const void *a, const void *b)
-{
-	return strcmp(((const struct pci_dev *)a)->addr, ((const struct pci_dev *)b)->addr);
-}
-
-int pci_find(const struct pci_list *list, const char *addr)
-{
-	size_t lo = 0, hi = list->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(list->v[mid].addr, addr);
-		if (c == 0)
-			return (int)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 static bool path_exists(const char *rel)
 {
 	char *p = root_path("%s", rel);
@@ -288,11 +202,11 @@ int pci_scan(struct pci_list *list)
 			break; /* a device added since the count: the next run sees it */
 		d = &list->v[list->n];
 		memset(d, 0, sizeof(*d));
-		memcpy(d->addr, de->d_name, 13); /* pci_addr_valid(): 12 characters and the NUL */
-		sscanf(d->addr, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->func);
+		pci_dev_set_addr(d, de->d_name); /* valid: checked above */
 		d->iommu_group = -1;
 		d->boot_vga = -1;
 		d->parent = -1;
+		d->sriov_numvfs = -1;
 		if (parse_devlink(d, target) < 0) {
 			free(d->devpath);
 			free(d->pcipath);
@@ -310,53 +224,19 @@ int pci_scan(struct pci_list *list)
 			snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
 			read_int_at(dirfd(dir), attr, &d->boot_vga);
 		}
+		/* only SR-IOV physical functions have it: one failed open for the others */
+		snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
+		read_int_at(dirfd(dir), attr, &d->sriov_numvfs);
 		list->n++;
 	}
 	closedir(dir);
-	qsort(list->v, list->n, sizeof(*list->v), cmp_dev);
-
-	/* the upstream device is the previous PCI component of the device path */
-	for (size_t i = 0; i < list->n; i++) {
-		struct pci_dev *d = &list->v[i];
-		const char *end = strstr(d->devpath, d->addr);
-
-		if (d->iommu_group >= 0)
-			list->have_iommu = true;
-		if (strchr(d->pcipath, '/') && end && end - d->devpath >= 13) {
-			char up[16];
-			memcpy(up, end - 13, 12);
-			up[12] = '\0';
-			d->parent = pci_find(list, up);
-		}
-	}
+	pci_list_finish(list);
 	scan_drivers(list);
 	list->have_i8042 = path_exists("/sys/bus/platform/devices/i8042") ||
 			   path_exists("/sys/bus/serio/devices/serio0");
 out:
 	free(busdir);
 	return r;
-}
-
-int pci_sriov_numvfs(const struct pci_dev *d)
-{
-	char *v = NULL;
-	int n = -1;
-
-	if (pci_read_attr(d, "sriov_numvfs", &v) == 0)
-		n = atoi(v);
-	free(v);
-	return n;
-}
-
-void pci_list_free(struct pci_list *list)
-{
-	for (size_t i = 0; i < list->n; i++) {
-		free(list->v[i].driver);
-		free(list->v[i].devpath);
-		free(list->v[i].pcipath);
-	}
-	free(list->v);
-	memset(list, 0, sizeof(*list));
 }
 
 static void add_children(struct strv *names, const char *dir, const char *sub, const char *prefix)

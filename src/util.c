@@ -96,7 +96,7 @@ bool strv_contains(const struct strv *sv, const char *s)
 	return false;
 }
 
-static int cmp_str(const void *a, const void *b)
+int strv_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -104,7 +104,7 @@ static int cmp_str(const void *a, const void *b)
 void strv_sort(struct strv *sv)
 {
 	if (sv->n > 1)
-		qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+		qsort(sv->v, sv->n, sizeof(char *), strv_cmp);
 }
 
 int root_set(const char *dir)

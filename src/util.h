@@ -26,6 +26,8 @@ void strv_push(struct strv *sv, char *s); /* takes ownership */
 void strv_free(struct strv *sv);
 bool strv_contains(const struct strv *sv, const char *s);
 void strv_sort(struct strv *sv);
+/* qsort/bsearch comparison of two "char *" elements */
+int strv_cmp(const void *a, const void *b);
 
 /*
  * The root prefix: every absolute path the program touches goes through root_path().

@@ -83,6 +83,18 @@ test_release_gives_the_device_back_to_its_host_driver() {
     assert_driver 0000:00:1f.6 e1000e
     run status
     assert_out "released"
+    # check, list and udev agree: the plan keeps a device released this boot
+    run --json check
+    plan_has "^0000:00:1f.6 keep selected by /etc/vfio-claim.d/10-net.conf:1 ('00:1f.6'), but released by hand this boot" ||
+        fail "check does not know the release"
+    run list
+    assert_out "keep: selected by /etc/vfio-claim.d/10-net.conf:1 ('00:1f.6'), but released by hand"
+    # a claim by hand takes it again, and then the plan claims it
+    run claim 00:1f.6
+    assert_rc 0
+    assert_driver 0000:00:1f.6 vfio-pci
+    run --json check
+    plan_has "^0000:00:1f.6 claim selected by" || fail "claimed again by hand, still kept"
 }
 
 test_release_all_and_release_of_nothing() {

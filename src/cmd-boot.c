@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `boot`: the early pass, before udevd starts: claim every selected device now. */
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "udevrules.h"
+
+static void record_config_errors(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		abort();
+	for (size_t i = 0; i < cfg->nerrors; i++) {
+		const struct config_error *e = &cfg->errors[i];
+		if (e->line)
+			fprintf(f, "%s:%u: %s\n", e->file, e->line, e->message);
+		else
+			fprintf(f, "%s: %s\n", e->file, e->message);
+	}
+	for (size_t i = 0; i < cfg->broken_files.n; i++)
+		fprintf(f, "not applied: %s\n", cfg->broken_files.v[i]);
+	fclose(f);
+	r = len ? state_write_file("config-errors", text) : state_remove_file("config-errors");
+	if (r < 0)
+		log_warn("cannot record configuration errors in the state directory: %s, ignoring",
+			 errstr(r));
+	free(text);
+}
+
+static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
+{
+	struct session s;
+	int failed = 0, r;
+
+	r = cmd_parse_plain(cmd, opts, argc, argv, false);
+	if (r >= 0)
+		return r;
+	log_open_kmsg();
+	if (session_open(&s) < 0)
+		return EXIT_RUNTIME;
+	r = state_prepare();
+	if (r < 0)
+		log_error("cannot create the state directory '%s/run/vfio-claim': %s", root_get(),
+			  errstr(r));
+	print_config_errors(&s.cfg);
+	for (size_t i = 0; i < s.cfg.broken_files.n; i++)
+		log_error("%s: not applied because of the errors above: nothing is claimed from it "
+			  "this boot",
+			  s.cfg.broken_files.v[i]);
+	record_config_errors(&s.cfg);
+	r = udev_select_rules_write(&s.cfg);
+	if (r < 0)
+		log_warn("cannot write '%s%s': %s, ignoring", root_get(), SELECT_RULES, errstr(r));
+	if (s.cfg.off) {
+		log_info(
+		    "vfio_claim=off on the kernel command line: no device is claimed this boot");
+		session_close(&s);
+		return 0;
+	}
+	session_plan(&s, NULL);
+	for (size_t i = 0; i < s.devs.n; i++) {
+		const struct verdict *v = &s.plan.v[i];
+
+		if (v->decision == DEC_REFUSE)
+			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
+		else if (v->decision == DEC_CLAIM &&
+			 claim_device(&s, i, "initramfs") == CLAIM_FAILED)
+			failed++;
+	}
+	session_close(&s);
+	return failed ? EXIT_RUNTIME : 0;
+}
+
+const struct cmd cmd_boot = {
+	.name = "boot",
+	.help = "the early pass: claim every selected device now (used by the initramfs hooks)",
+	.run = run,
+};

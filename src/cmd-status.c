@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `status`: what this boot claimed, by which stage, and whether it still holds. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "json.h"
+#include "log.h"
+
+static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
+{
+	struct strv addrs = { 0 };
+	struct session s;
+	char *errors = NULL, *p;
+	int n = 0, r;
+
+	r = cmd_parse_plain(cmd, opts, argc, argv, false);
+	if (r >= 0)
+		return r;
+	if (session_open(&s) < 0)
+		return EXIT_RUNTIME;
+	state_list(&addrs);
+	/* devices the kernel gave to vfio-pci (vfio-pci.ids=) have no entry of ours */
+	for (size_t i = 0; i < s.devs.n; i++)
+		if (s.devs.v[i].driver && streq(s.devs.v[i].driver, "vfio-pci") &&
+		    !strv_contains(&addrs, s.devs.v[i].addr))
+			strv_push(&addrs, xstrdup(s.devs.v[i].addr));
+	strv_sort(&addrs);
+	p = root_path("/run/vfio-claim/config-errors");
+	read_text(p, &errors);
+	free(p);
+
+	if (opts->json)
+		fputs("{\"devices\":[", stdout);
+	else
+		printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", "DEVICE", "STAGE", "STATE",
+		       "HOST_DRIVER", "DRIVER", "HOLDS", "RULE");
+	for (size_t k = 0; k < addrs.n; k++) {
+		struct kv st = { 0 };
+		int i = pci_find(&s.devs, addrs.v[k]);
+		const char *driver = i >= 0 ? s.devs.v[i].driver : NULL;
+		bool has = state_read(addrs.v[k], &st) == 0;
+		const char *state = has ? kv_get(&st, "state") : "claimed";
+		bool holds = driver && streq(driver, "vfio-pci");
+
+		if (opts->json) {
+			int f = 1;
+			fputs(n++ ? ",{" : "{", stdout);
+			json_kv_str(stdout, "device", addrs.v[k], &f);
+			json_kv_str(stdout, "stage", has ? kv_get(&st, "stage") : "kernel", &f);
+			json_kv_str(stdout, "state", state, &f);
+			json_kv_str(stdout, "host_driver", has ? kv_get(&st, "host_driver") : NULL,
+				    &f);
+			json_kv_str(stdout, "driver", driver, &f);
+			json_kv_bool(stdout, "holds", holds, &f);
+			json_kv_str(stdout, "rule", has ? kv_get(&st, "rule") : NULL, &f);
+			json_kv_str(stdout, "tag", has ? kv_get(&st, "tag") : NULL, &f);
+			json_kv_str(stdout, "time", has ? kv_get(&st, "time") : NULL, &f);
+			json_kv_str(stdout, "error", has ? kv_get(&st, "error") : NULL, &f);
+			fputc('}', stdout);
+		} else {
+			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k],
+			       has ? kv_get(&st, "stage") ?: "?" : "kernel", state ? state : "?",
+			       has ? kv_get(&st, "host_driver") ?: "?" : "?",
+			       driver ? driver : "none", holds ? "yes" : "no",
+			       has ? kv_get(&st, "rule") ?: "" : "vfio-pci.ids=");
+			if (has && kv_get(&st, "error"))
+				printf("\terror: %s\n", kv_get(&st, "error"));
+		}
+		kv_free(&st);
+	}
+	if (opts->json) {
+		fputs("],\"config_errors\":", stdout);
+		json_str(stdout, errors);
+		fputs("}\n", stdout);
+	} else {
+		if (!addrs.n)
+			printf("no device claimed this boot\n");
+		if (errors)
+			printf("configuration errors at boot:\n%s\n", errors);
+	}
+	free(errors);
+	strv_free(&addrs);
+	session_close(&s);
+	return 0;
+}
+
+const struct cmd cmd_status = {
+	.name = "status",
+	.help = "what was claimed this boot, by which stage, and whether it still holds",
+	.run = run,
+};

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* `udev`: one device from a udev rule (hotplug, SR-IOV VFs, coldplug replay); KEY=value output. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "perms.h"
+
+/* "/sys/devices/..." or "/devices/..." (DEVPATH) -> the kernel name and the path */
+static const char *devpath_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy */
+static int udev_vfio_node(struct session *s, const char *devpath, const char *subsystem)
+{
+	const struct rule *rule = NULL;
+	struct perms p;
+	long uid, gid;
+	int group = -1;
+
+	if (streq(subsystem, "vfio")) {
+		const char *name = devpath_name(devpath);
+		if (name[strspn(name, "0123456789")] != '\0' || !*name)
+			return 0; /* the control node /dev/vfio/vfio */
+		group = atoi(name);
+	} else {
+		/* .../0000:01:00.0/vfio-dev/vfio0: the PCI device is two levels up */
+		char *copy = xstrdup(devpath), *cut = strstr(copy, "/vfio-dev/");
+		if (cut) {
+			*cut = '\0';
+			int i = pci_find(&s->devs, devpath_name(copy));
+			if (i >= 0)
+				group = s->devs.v[i].iommu_group;
+		}
+		free(copy);
+	}
+	session_plan(s, NULL);
+	for (size_t i = 0; i < s->devs.n && group >= 0; i++)
+		if (s->devs.v[i].iommu_group == group && s->plan.v[i].decision == DEC_CLAIM &&
+		    s->plan.v[i].rule) {
+			rule = s->plan.v[i].rule;
+			if (rule->perms.owner || rule->perms.group || rule->perms.mode >= 0)
+				break;
+		}
+	perms_effective(rule, &s->cfg, &p);
+	if (perms_resolve(&p, &uid, &gid) < 0) {
+		log_warn("/dev/vfio/%d: unknown owner '%s' or group '%s', ignoring", group,
+			 p.owner ? p.owner : "", p.group ? p.group : "");
+		return 0;
+	}
+	if (uid >= 0)
+		printf("VFIO_CLAIM_OWNER=%ld\n", uid);
+	if (gid >= 0)
+		printf("VFIO_CLAIM_GROUP=%ld\n", gid);
+	if (p.mode >= 0)
+		printf("VFIO_CLAIM_MODE=%04o\n", p.mode);
+	return 0;
+}
+
+static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
+{
+	const char *devpath, *subsystem = getenv("SUBSYSTEM");
+	struct session s;
+	int i, r;
+
+	r = cmd_parse_plain(cmd, opts, argc, argv, true);
+	if (r >= 0)
+		return r;
+	r = 0;
+	if (argc - optind > 1) {
+		log_error("udev takes one device path: '%s'", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	devpath = optind < argc ? argv[optind] : getenv("DEVPATH");
+	if (!devpath || !*devpath) {
+		log_error("udev needs a device path, or DEVPATH in the environment");
+		return EXIT_USAGE;
+	}
+	if (strncmp(devpath, "/sys/", 5) == 0)
+		devpath += 4;
+	log_open_kmsg();
+	if (session_open(&s) < 0)
+		return EXIT_RUNTIME;
+	if (!subsystem)
+		subsystem = strstr(devpath, "/vfio-dev/")	? "vfio-dev"
+			    : strstr(devpath, "/virtual/vfio/") ? "vfio"
+								: "pci";
+	if (streq(subsystem, "vfio") || streq(subsystem, "vfio-dev")) {
+		r = udev_vfio_node(&s, devpath, subsystem);
+		goto out;
+	}
+	i = pci_find(&s.devs, devpath_name(devpath));
+	if (i < 0) {
+		log_error("'%s' is not a PCI device under '%s/sys'", devpath, root_get());
+		r = EXIT_RUNTIME;
+		goto out;
+	}
+	session_plan(&s, NULL);
+	{
+		const struct verdict *v = &s.plan.v[i];
+		const char *state = "kept";
+
+		/* a device released by hand this boot is kept: the plan says so (v->released) */
+		if (v->decision == DEC_REFUSE) {
+			state = "refused";
+			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
+		} else if (v->decision == DEC_CLAIM) {
+			enum claim_result cr = claim_device(&s, (size_t)i, "udev");
+			state = cr == CLAIM_FAILED ? "failed" : "claimed";
+		}
+		printf("VFIO_CLAIM=%s\nVFIO_CLAIM_REASON=%s\n", state, v->reason);
+	}
+out:
+	session_close(&s);
+	return r;
+}
+
+const struct cmd cmd_udev = {
+	.name = "udev",
+	.args = "[SYSPATH]",
+	.help = "one device, from a udev rule (KEY=value lines for IMPORT{program})",
+	.run = run,
+};

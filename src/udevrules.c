@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The generated udev rules: /run/udev/rules.d/69-vfio-claim-select.rules marks the PCI devices a
+ * configured selector can select, so that 70-vfio-claim.rules spawns vfio-claim for them only.
+ */
+#include <stdlib.h>
+
+#include "udevrules.h"
+
+char *udev_select_rules(const struct config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		abort();
+	fprintf(
+	    f,
+	    "# Written by 'vfio-claim boot' from the configuration; do not edit.\n"
+	    "# Marks the PCI devices that a claim can select, so that 70-vfio-claim.rules runs\n"
+	    "# vfio-claim for them only.%s\n"
+	    "ACTION!=\"add\", GOTO=\"vfio_claim_select_end\"\n"
+	    "SUBSYSTEM!=\"pci\", GOTO=\"vfio_claim_select_end\"\n",
+	    cfg->off ? " vfio_claim=off: none this boot." : "");
+	for (size_t i = 0; i < cfg->claims.n && !cfg->off; i++) {
+		const struct rule *rl = &cfg->claims.v[i];
+		for (size_t k = 0; k < rl->nsels; k++) {
+			char *m = selector_udev_match(&rl->sels[k]);
+			/* udev allows comments only on lines of their own */
+			fprintf(f, "# %s '%s'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", rl->origin,
+				rl->sels[k].text, m);
+			free(m);
+		}
+	}
+	fputs("LABEL=\"vfio_claim_select_end\"\n", f);
+	if (fclose(f) != 0)
+		abort();
+	return text;
+}
+
+int udev_select_rules_write(const struct config *cfg)
+{
+	char *dir = root_path("/run/udev/rules.d"), *path = root_path(SELECT_RULES);
+	char *text = udev_select_rules(cfg);
+	int r;
+
+	r = mkdir_p(dir, 0755);
+	if (r == 0)
+		r = write_atomic(path, text, 0644);
+	free(text);
+	free(dir);
+	free(path);
+	return r;
+}
