@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Claim and release mechanics (SPEC §7): only driver_override, unbind and drivers_probe. */
-#include "bind.h"
-#include "modload.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "bind.h"
+#include "modload.h"
 
 static int fail(struct bind_error *err, int r, const char *fmt, ...)
 {

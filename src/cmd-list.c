@@ -43,8 +43,7 @@ static char *hwdb_name(struct udev_hwdb *hwdb, const struct pci_dev *d)
 
 	if (!hwdb || pci_read_attr(d, "modalias", &modalias) < 0)
 		return NULL;
-	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
-	{
+	udev_list_entry_foreach (e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0)) {
 		if (streq(udev_list_entry_get_name(e), "ID_VENDOR_FROM_DATABASE"))
 			vendor = udev_list_entry_get_value(e);
 		else if (streq(udev_list_entry_get_name(e), "ID_MODEL_FROM_DATABASE"))

@@ -3,9 +3,6 @@
  * The one log sink: stderr, and the kernel log when a boot stage asks for it.
  * Helpers never print; commands log once, at the caller.
  */
-#include "log.h"
-#include "util.h"
-
 #include <fcntl.h>
 #include <libkmod.h>
 #include <stdio.h>
@@ -13,6 +10,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "util.h"
 
 static int verbosity;
 static int kmsg_fd = -1;

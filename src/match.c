@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Selectors (SPEC §4): address, ids, category, class with mask, PCI path. */
-#include "match.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "match.h"
 
 static const struct {
 	const char *name;
@@ -31,7 +31,7 @@ static bool hex_field(const char *s, size_t len, unsigned digits, unsigned long 
 static int parse_addr(const char *s, struct selector *sel, const char **why)
 {
 	const char *colon1 = strchr(s, ':'), *colon2, *dot = strchr(s, '.');
-	unsigned long dom = 0, bus, slot, fn;
+	unsigned long dom = 0, bus, slot;
 	const char *b;
 
 	*why = "a PCI address is [DOMAIN:]BUS:SLOT.FUNCTION, e.g. '0000:01:00.0', '01:00.0' or "
@@ -57,7 +57,6 @@ static int parse_addr(const char *s, struct selector *sel, const char **why)
 		sel->u.addr.func = dot[1] - '0';
 	else
 		return -EINVAL;
-	(void)fn;
 	sel->kind = SEL_ADDR;
 	sel->u.addr.domain = (unsigned)dom;
 	sel->u.addr.bus = (unsigned)bus;

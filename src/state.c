@@ -4,9 +4,6 @@
  * atomically (temporary file + rename), so that concurrent invocations never lose or corrupt an
  * entry, and the hand-off from the initramfs to the real root is a plain directory under /run.
  */
-#include "state.h"
-#include "sysfs.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +11,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include "state.h"
+#include "sysfs.h"
 
 #define STATE_DIR "/run/vfio-claim"
 
@@ -137,7 +137,6 @@ int state_list(struct strv *addrs)
 	char *p = root_path(STATE_DIR "/devices");
 	DIR *d = opendir(p);
 	struct dirent *de;
-	int r = 0;
 
 	free(p);
 	if (!d)
@@ -147,7 +146,7 @@ int state_list(struct strv *addrs)
 			strv_push(addrs, xstrdup(de->d_name));
 	closedir(d);
 	strv_sort(addrs);
-	return r;
+	return 0;
 }
 
 int state_released(struct strv *addrs)

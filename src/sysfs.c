@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The device model: every PCI function as sysfs shows it, read under the root prefix. */
-#include "sysfs.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "sysfs.h"
 
 char *pci_sys_path(const struct pci_dev *d, const char *attr)
 {
