@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `release`: the rescue path, back to the host drivers. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static int release_one(struct session *s, struct pci_dev *d)
 		log_error("%s: /dev/vfio/%d is in use by %s: stop it first, then release", d->addr,
 			  d->iommu_group, holders);
 		free(holders);
-		return -1;
+		return -EBUSY;
 	}
 	state_prepare();
 	lock = state_lock();
@@ -37,7 +38,7 @@ static int release_one(struct session *s, struct pci_dev *d)
 	r = bind_release(session_kmod(s), d, kv_get(&st, "host_module"), &err);
 	if (r < 0) {
 		log_error("%s: %s failed: %s", d->addr, err.step, errstr(r));
-		ret = -1;
+		ret = r;
 		goto out;
 	}
 	if (d->driver)
