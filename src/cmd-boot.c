@@ -45,8 +45,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return EXIT_RUNTIME;
 	r = state_prepare();
 	if (r < 0)
-		log_error("cannot create the state directory '%s/run/vfio-claim': %s", root_get(),
-			  errstr(r));
+		log_error("cannot use the state directory '%s/run/vfio-claim': %s", root_get(),
+			  state_strerror(r));
 	print_config_errors(&s.cfg);
 	for (size_t i = 0; i < s.cfg.broken_files.n; i++)
 		log_error("%s: not applied because of the errors above: nothing is claimed from it "

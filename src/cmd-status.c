@@ -11,7 +11,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 {
 	struct strv addrs = { 0 };
 	struct session s;
-	char *errors = NULL, *p;
+	char *errors = NULL;
 	int n = 0, r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
@@ -26,9 +26,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		    !strv_contains(&addrs, s.devs.v[i].addr))
 			strv_push(&addrs, xstrdup(s.devs.v[i].addr));
 	strv_sort(&addrs);
-	p = root_path("/run/vfio-claim/config-errors");
-	read_text(p, &errors);
-	free(p);
+	state_read_file("config-errors", &errors);
 
 	if (opts->json)
 		fputs("{\"devices\":[", stdout);

@@ -123,7 +123,7 @@ static void record(struct session *s, size_t i, const char *stage, const char *s
 	r = state_write(d->addr, &kv);
 	if (r < 0)
 		log_error("%s: cannot write state file under '%s/run/vfio-claim/devices': %s",
-			  d->addr, root_get(), errstr(r));
+			  d->addr, root_get(), state_strerror(r));
 	kv_free(&kv);
 }
 
@@ -141,12 +141,14 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 
 	r = state_prepare();
 	if (r < 0) {
-		log_error("cannot create '%s/run/vfio-claim/devices': %s", root_get(), errstr(r));
+		log_error("cannot use the state directory '%s/run/vfio-claim': %s", root_get(),
+			  state_strerror(r));
 		return CLAIM_FAILED;
 	}
 	lock = state_lock();
 	if (lock < 0) {
-		log_error("cannot lock '%s/run/vfio-claim/lock': %s", root_get(), errstr(lock));
+		log_error("cannot lock '%s/run/vfio-claim/lock': %s", root_get(),
+			  state_strerror(lock));
 		return CLAIM_FAILED;
 	}
 	pci_refresh_driver(d);

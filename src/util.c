@@ -150,15 +150,11 @@ char *root_path(const char *fmt, ...)
 	return s;
 }
 
-int read_text(const char *path, char **out)
+int read_fd(int fd, char **out, size_t max)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t k;
 
@@ -168,15 +164,19 @@ int read_text(const char *path, char **out)
 		}
 		k = read(fd, buf + len, cap - len - 1);
 		if (k < 0) {
-			if (errno == EINTR)
+			int r = -errno;
+			if (r == -EINTR)
 				continue;
-			r = -errno;
 			free(buf);
-			goto out;
+			return r;
 		}
 		if (k == 0)
 			break;
 		len += (size_t)k;
+		if (len > max) {
+			free(buf);
+			return -EFBIG;
+		}
 	}
 	if (!buf)
 		buf = xmalloc(1);
@@ -184,7 +184,17 @@ int read_text(const char *path, char **out)
 	while (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	*out = buf;
-out:
+	return 0;
+}
+
+int read_text(const char *path, char **out)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, out, SIZE_MAX / 4);
 	close(fd);
 	return r;
 }
@@ -225,42 +235,63 @@ int write_attr(const char *path, const char *value)
 	return r;
 }
 
-int write_atomic(const char *path, const char *content, unsigned mode)
+static int write_all(int fd, const char *content)
 {
-	char *tmp;
-	const char *slash = strrchr(path, '/');
 	size_t len = strlen(content), off = 0;
-	int fd, r = 0;
 
-	tmp = slash ? xasprintf("%.*s/.#%s.XXXXXX", (int)(slash - path), path, slash + 1)
-		    : xasprintf(".#%s.XXXXXX", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
 	while (off < len) {
 		ssize_t k = write(fd, content + off, len - off);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			break;
+			return -errno;
 		}
 		off += (size_t)k;
 	}
+	return 0;
+}
+
+int write_atomic_at(int dirfd, const char *name, const char *content, unsigned mode)
+{
+	static unsigned seq;
+	char tmp[PATH_MAX];
+	int fd = -1, r;
+
+	/* a new name in the folder, created exclusively: nothing planted there is followed */
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		snprintf(tmp, sizeof(tmp), ".#%s.%d.%u", name, (int)getpid(), seq++);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	r = write_all(fd, content);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0 && errno != EINVAL)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0)
-		unlink(tmp);
-out:
-	free(tmp);
+		unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int write_atomic(const char *path, const char *content, unsigned mode)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	int dirfd, r;
+
+	dirfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dirfd < 0)
+		return -errno;
+	r = write_atomic_at(dirfd, slash ? slash + 1 : path, content, mode);
+	close(dirfd);
 	return r;
 }
 

@@ -40,9 +40,13 @@ char *root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* File helpers: 0 or a negative errno. */
 int read_text(const char *path, char **out); /* whole file, trailing newline stripped */
+/* The rest of an open file, at most max bytes (-EFBIG beyond), trailing newlines stripped. */
+int read_fd(int fd, char **out, size_t max);
 int read_line_at(int dirfd, const char *name, char *buf, size_t size);
 int write_attr(const char *path, const char *value); /* one write(), like echo > sysfs */
 int write_atomic(const char *path, const char *content, unsigned mode);
+/* The same in the folder dirfd: a temporary file created there exclusively, then renamed. */
+int write_atomic_at(int dirfd, const char *name, const char *content, unsigned mode);
 int read_link_name(const char *path, char **name); /* basename of a symlink's target */
 int mkdir_p(const char *path, unsigned mode);
 
