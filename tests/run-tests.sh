@@ -18,6 +18,7 @@ for m in desktop server chipset noiommu; do
     }
 done
 python3 "$here/mkfixture.py" --no-vfio desktop "$FIXTURES/desktop-novfio" >/dev/null || exit 1
+python3 "$here/mkfixture.py" --no-vfio-modules desktop "$FIXTURES/desktop-novfio-ko" >/dev/null || exit 1
 python3 "$here/mkfixture.py" --bench 64 "$FIXTURES/bench64" >/dev/null || exit 1
 
 files=("$@")
