@@ -1,12 +1,13 @@
 #!/bin/bash
 # Tests of the fake kernel (tests/fakekernel.so) alone, on fixture trees from tests/mkfixture.py.
 #
-#   tests/test-fakekernel.sh            builds the shim into a temporary directory
-#   FAKEKERNEL_SO=tests/fakekernel.so tests/test-fakekernel.sh    uses a built one
+#   tests/fakekernel-selftest.sh            builds the shim into a temporary directory
+#   FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh    uses a built one
 #
 # Writes go through `fkw`, a tiny C program compiled below, because the shell's own echo and
 # printf write through stdio, whose write() calls stay inside libc where no LD_PRELOAD library
-# sees them.  One line per test, `ok - NAME` or `not ok - NAME`, then `N passed, N failed`.
+# sees them.  One line per test, `ok - NAME` or `not ok - NAME`, then
+# `N passed, N failed, N skipped`.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
