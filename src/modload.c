@@ -2,18 +2,145 @@
 /*
  * Modules through libkmod, the systemd way: look up, check the init state (built in or live
  * counts as loaded), insert with dependencies. Every path goes through the root prefix: the
- * module folder, the modprobe.d folders and /sys/module.
+ * module folder, the modprobe.d folders, /sys/module and the kernel command line.
+ *
+ * Under --root DIR the running kernel is not DIR's, so nothing of it may leak in:
+ *  - the kernel release comes from DIR (module_release()), never from uname();
+ *  - loaded and built-in are decided from DIR/sys/module and DIR/lib/modules/VER/modules.builtin,
+ *    never with kmod_module_get_initstate(), which reads the host's /sys/module;
+ *  - libkmod's own reads of /sys/module are switched off (KMOD_PROBE_IGNORE_LOADED: the kernel
+ *    answers EEXIST for a loaded module, which libkmod takes as success);
+ *  - libkmod's read of /proc/cmdline is redirected to DIR/proc/cmdline (see open() below);
+ *  - modules are inserted only when DIR/sys is the running kernel's sysfs (a chroot, an
+ *    installer's /target with /sys bound): otherwise the kernel that would get them is not DIR's.
  */
 #include "modload.h"
 #include "log.h"
-#include "sysfs.h"
+#include "util.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <linux/magic.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+/*
+ * libkmod 30 reads the kernel command line in kmod_new() with open("/proc/cmdline"), whatever
+ * folders it is given, and has no option to read it elsewhere; under --root that would apply the
+ * host's module options (modprobe.blacklist=, NAME.param=) to DIR's modules. libkmod calls open()
+ * through its PLT, and a definition in the program comes first in symbol lookup, so this open()
+ * sees libkmod's calls (and the program's own). It rewrites exactly one name, "/proc/cmdline",
+ * and only under --root; every other call, and every call on the running system, goes unchanged
+ * to the next open() (libc's, or a preloaded one's such as the fake kernel of the tests). The
+ * program itself never opens "/proc/cmdline" literally under --root: it uses root_path().
+ */
+int open(const char *path, int flags, ...)
+{
+	static int (*next)(const char *, int, ...);
+	char *redirected = NULL;
+	mode_t mode = 0;
+	int fd, err;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (!next)
+		next = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!root_is_host() && streq(path, "/proc/cmdline"))
+		redirected = root_path("%s", path);
+	fd = next(redirected ? redirected : path, flags, mode);
+	err = errno;
+	free(redirected);
+	errno = err;
+	return fd;
+}
+
+static bool valid_release(const char *s)
+{
+	return *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");
+}
+
+/*
+ * The kernel release whose modules to use. The running system: uname(). Under --root:
+ * DIR/proc/sys/kernel/osrelease, else the only folder in DIR/lib/modules; never the host's
+ * uname(), which names another kernel. -ENOENT: neither is there; -ENOTUNIQ: several folders
+ * and no osrelease to choose.
+ */
+static int module_release(char **out)
+{
+	struct utsname u;
+	struct dirent *de;
+	char *p, *text = NULL, *found = NULL;
+	DIR *d;
+	int r = 0;
+
+	*out = NULL;
+	if (root_is_host()) {
+		if (uname(&u) < 0)
+			return -errno;
+		*out = xstrdup(u.release);
+		return 0;
+	}
+	p = root_path("/proc/sys/kernel/osrelease");
+	if (read_text(p, &text) == 0) {
+		char *s = strip(text);
+
+		if (valid_release(s))
+			*out = xstrdup(s);
+	}
+	free(text);
+	free(p);
+	if (*out)
+		return 0;
+
+	p = root_path("/lib/modules");
+	d = opendir(p);
+	if (!d) {
+		r = -errno;
+		free(p);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if (found) {
+			r = -ENOTUNIQ;
+			break;
+		}
+		found = xstrdup(de->d_name);
+	}
+	closedir(d);
+	free(p);
+	if (r == 0 && !found)
+		r = -ENOENT;
+	if (r < 0) {
+		free(found);
+		return r;
+	}
+	*out = found;
+	return 0;
+}
+
+/* NULL with errno set: ENOENT (no kernel release under --root), ENOTUNIQ (several), ENOMEM. */
 struct kmod_ctx *modload_new(void)
 {
 	static const char *const dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
@@ -21,9 +148,13 @@ struct kmod_ctx *modload_new(void)
 					    "/lib/modprobe.d" };
 	char *release = NULL, *moddir, *conf[ARRAY_SIZE(dirs) + 1];
 	struct kmod_ctx *ctx;
+	int r;
 
-	if (kernel_release(&release) < 0)
+	r = module_release(&release);
+	if (r < 0) {
+		errno = -r;
 		return NULL;
+	}
 	moddir = root_path("/lib/modules/%s", release);
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		conf[i] = root_path("%s", dirs[i]);
@@ -32,6 +163,8 @@ struct kmod_ctx *modload_new(void)
 	if (ctx) {
 		log_setup_kmod(ctx);
 		kmod_load_resources(ctx);
+	} else {
+		errno = ENOMEM;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		free(conf[i]);
@@ -74,22 +207,75 @@ static bool sys_module_present(const char *name)
 	return r;
 }
 
-bool module_loaded(struct kmod_ctx *ctx, const char *name)
+/* Is NAME listed in the context's modules.builtin ("kernel/drivers/vfio/vfio.ko" lines)? */
+static bool listed_builtin(struct kmod_ctx *ctx, const char *name)
+{
+	char *n = xstrdup(name), *p = xasprintf("%s/modules.builtin", kmod_get_dirname(ctx));
+	char *text = NULL, *save = NULL;
+	bool r = false;
+
+	underscores(n);
+	if (read_text(p, &text) == 0)
+		for (char *l = strtok_r(text, "\n", &save); l && !r;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *base = strrchr(l, '/');
+			size_t len;
+
+			base = base ? base + 1 : l;
+			len = strlen(base);
+			if (len > 3 && streq(base + len - 3, ".ko")) {
+				base[len - 3] = '\0';
+				underscores(base);
+				r = streq(base, n);
+			}
+		}
+	free(text);
+	free(p);
+	free(n);
+	return r;
+}
+
+/* Built-in modules without parameters have no /sys/module entry: ask modules.builtin. */
+static bool module_builtin(struct kmod_ctx *ctx, const char *name)
 {
 	struct kmod_module *mod = NULL;
-	bool r = sys_module_present(name);
+	bool r = false;
 
-	/* built-in modules without parameters have no /sys/module entry: ask modules.builtin */
-	if (!r && ctx && kmod_module_new_from_name(ctx, name, &mod) == 0) {
+	if (!ctx)
+		return false;
+	if (!root_is_host())
+		return listed_builtin(ctx, name);
+	if (kmod_module_new_from_name(ctx, name, &mod) == 0) {
 		r = kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN;
 		kmod_module_unref(mod);
 	}
 	return r;
 }
 
+bool module_loaded(struct kmod_ctx *ctx, const char *name)
+{
+	return sys_module_present(name) || module_builtin(ctx, name);
+}
+
+/* Under --root, may modules be inserted? Only when DIR/sys is the running kernel's sysfs. */
+static int root_can_insert(void)
+{
+	char *p = root_path("/sys");
+	struct statfs sfs;
+	int r = 0;
+
+	if (statfs(p, &sfs) < 0)
+		r = errno == ENOENT ? -EOPNOTSUPP : -errno;
+	else if (sfs.f_type != SYSFS_MAGIC)
+		r = -EOPNOTSUPP;
+	free(p);
+	return r;
+}
+
 int modload_ensure(struct kmod_ctx *ctx, const char *name)
 {
 	struct kmod_list *list = NULL, *it;
+	unsigned flags = KMOD_PROBE_IGNORE_COMMAND;
 	int r;
 
 	if (module_loaded(ctx, name))
@@ -101,19 +287,24 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name)
 		return r;
 	if (!list)
 		return -ENOENT;
+	if (!root_is_host()) {
+		/* libkmod must not read the host's /sys/module; a loaded module gives EEXIST */
+		flags |= KMOD_PROBE_IGNORE_LOADED;
+		r = root_can_insert();
+		if (r < 0) {
+			kmod_module_unref_list(list);
+			return r;
+		}
+	}
 	r = -ENOENT;
 	kmod_list_foreach(it, list)
 	{
 		struct kmod_module *mod = kmod_module_get_module(it);
 
-		/* under --root the running kernel is not the tree's: never insert into it */
-		if (!root_is_host())
-			r = -EOPNOTSUPP;
-		else if (kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+		if (root_is_host() && kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
 			r = 0;
 		else
-			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_IGNORE_COMMAND, NULL,
-							    NULL, NULL, NULL);
+			r = kmod_module_probe_insert_module(mod, flags, NULL, NULL, NULL, NULL);
 		if (r == -EEXIST)
 			r = 0;
 		kmod_module_unref(mod);

@@ -5,14 +5,21 @@
 
 struct kmod_ctx;
 
-/* libkmod context for the root's /lib/modules/$(uname -r) and modprobe.d folders, or NULL. */
+/*
+ * libkmod context for the root's /lib/modules/VERSION and modprobe.d folders, or NULL with errno
+ * set. VERSION: uname() on the running system; under --root, DIR/proc/sys/kernel/osrelease, else
+ * the only folder in DIR/lib/modules (ENOENT: none; ENOTUNIQ: several).
+ */
 struct kmod_ctx *modload_new(void);
 void modload_unref(struct kmod_ctx *ctx);
 /*
- * Loaded, built in, or inserted now; modprobe.d 'install' commands are ignored.
- * -ENOENT: no such module; -EOPNOTSUPP: not loaded under --root (nothing is inserted there).
+ * Loaded, built in, or inserted now with its dependencies; modprobe.d 'install' commands are
+ * ignored. -ENOENT: no such module for this kernel (or no context); -EOPNOTSUPP: not loaded under
+ * --root, and DIR/sys is not the running kernel's sysfs, so nothing is inserted; other negative
+ * errnos come from the insertion (-ENOEXEC, -EPERM, ...).
  */
 int modload_ensure(struct kmod_ctx *ctx, const char *name);
 /* The first module (not vfio-pci) whose alias matches the modalias, in *module. */
 int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module);
+/* Live or built in; under --root read from DIR/sys/module and DIR's modules.builtin only. */
 bool module_loaded(struct kmod_ctx *ctx, const char *name);

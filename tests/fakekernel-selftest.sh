@@ -1,12 +1,13 @@
 #!/bin/bash
 # Tests of the fake kernel (tests/fakekernel.so) alone, on fixture trees from tests/mkfixture.py.
 #
-#   tests/test-fakekernel.sh            builds the shim into a temporary directory
-#   FAKEKERNEL_SO=tests/fakekernel.so tests/test-fakekernel.sh    uses a built one
+#   tests/fakekernel-selftest.sh            builds the shim into a temporary directory
+#   FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh    uses a built one
 #
 # Writes go through `fkw`, a tiny C program compiled below, because the shell's own echo and
 # printf write through stdio, whose write() calls stay inside libc where no LD_PRELOAD library
-# sees them.  One line per test, `ok - NAME` or `not ok - NAME`, then `N passed, N failed`.
+# sees them.  One line per test, `ok - NAME` or `not ok - NAME`, then
+# `N passed, N failed, N skipped`.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/test-fakekernel.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
+skipped=0
 
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 not_ok() {
@@ -98,6 +100,59 @@ int main(int argc, char **argv)
 }
 EOF
 cc -O1 -Wall -Wextra -o "$work/fkw" "$work/fkw.c" || exit 1
+
+cat >"$work/fkm.c" <<'EOF'
+/* fkm finit|init FILE: insert a module file the way libkmod 30 does (finit_module through
+ * syscall(), or init_module() of its bytes); fkm statfs|fstatfs PATH: print "sysfs" or "other".
+ * On failure print the errno name on stdout and exit 1. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+extern long init_module(const void *mem, unsigned long len, const char *args);
+
+static int fail(void)
+{
+	printf("%s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	if (!strcmp(argv[1], "statfs") || !strcmp(argv[1], "fstatfs")) {
+		if (argv[1][0] == 's' ? statfs(argv[2], &sfs) :
+		    ((fd = open(argv[2], O_RDONLY | O_CLOEXEC)) < 0 ? -1 : fstatfs(fd, &sfs)))
+			return fail();
+		puts(sfs.f_type == 0x62656572 ? "sysfs" : "other");
+		return 0;
+	}
+	fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail();
+	if (!strcmp(argv[1], "finit"))
+		return syscall(SYS_finit_module, fd, "", 0) == 0 ? 0 : fail();
+	if (fstat(fd, &st) < 0)
+		return fail();
+	char *mem = malloc(st.st_size);
+	if (!mem || read(fd, mem, st.st_size) != st.st_size)
+		return fail();
+	return init_module(mem, st.st_size, "") == 0 ? 0 : fail();
+}
+EOF
+cc -O1 -Wall -Wextra -o "$work/fkm" "$work/fkm.c" || exit 1
 asan=yes
 cc -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -o "$work/fkw-asan" \
 	"$work/fkw.c" 2>/dev/null || asan=no
@@ -343,6 +398,46 @@ want "release" release_unbound $nic
 want "back on e1000e" eq "$(drv_of $nic)" e1000e
 report "--no-vfio: an override to an unloaded driver leaves the device unbound"
 
+# ---- modules -------------------------------------------------------------------------------
+fkm() { env LD_PRELOAD="$so" FAKEKERNEL_ROOT="$T" "$work/fkm" "$@"; }
+ko=lib/modules/6.1.0-fixture/kernel/drivers/vfio
+fixture desktop --no-vfio
+want "statfs of DIR/sys says sysfs" eq "$(fkm statfs "$T/sys")" sysfs
+want "statfs under DIR/sys says sysfs" eq "$(fkm statfs "$T/sys/bus/pci")" sysfs
+want "fstatfs under DIR/sys says sysfs" eq "$(fkm fstatfs "$T/sys/bus/pci/drivers_probe")" sysfs
+want "statfs of DIR is left alone" eq "$(fkm statfs "$T")" other
+want "FAKEKERNEL_NOT_SYSFS=1 turns it off" eq "$(FAKEKERNEL_NOT_SYSFS=1 fkm statfs "$T/sys")" other
+want "without FAKEKERNEL_ROOT statfs is real" eq "$("$work/fkm" statfs "$T/sys")" other
+report "statfs()/fstatfs() of DIR/sys report SYSFS_MAGIC"
+
+want "finit_module of vfio.ko" fkm finit "$T/$ko/vfio.ko"
+want "vfio live" eq "$(cat "$T/sys/module/vfio/initstate")" live
+want "vfio is no PCI driver" test ! -e "$T/sys/bus/pci/drivers/vfio"
+want "init_module of vfio-pci-core.ko" fkm init "$T/$ko/pci/vfio-pci-core.ko"
+want "finit_module of vfio-pci.ko" fkm finit "$T/$ko/pci/vfio-pci.ko"
+want "vfio_pci live" eq "$(cat "$T/sys/module/vfio_pci/initstate")" live
+want "proc/modules lists it" grep -q '^vfio_pci ' "$T/proc/modules"
+want "vfio-pci driver directory" test -f "$T/sys/bus/pci/drivers/vfio-pci/bind"
+want "its module link" eq "$(readlink -f "$T/sys/bus/pci/drivers/vfio-pci/module")" "$T/sys/module/vfio_pci"
+want "a second insert: EEXIST" eq "$(fkm finit "$T/$ko/pci/vfio-pci.ko")" EEXIST
+nic=0000:00:1f.6
+want "claim writes succeed" claim $nic
+want "drivers_probe binds to the inserted vfio-pci" eq "$(drv_of $nic)" vfio-pci
+want "consistent" check_tree
+report "init_module/finit_module mark the module live and make its PCI driver"
+
+fixture desktop --no-vfio
+want "FAKEKERNEL_FAIL_INSERT=vfio-pci:ENOEXEC" \
+	eq "$(FAKEKERNEL_FAIL_INSERT=vfio-pci:ENOEXEC fkm finit "$T/$ko/pci/vfio-pci.ko")" ENOEXEC
+want "not live" test ! -e "$T/sys/module/vfio_pci"
+want "no driver directory" test ! -e "$T/sys/bus/pci/drivers/vfio-pci"
+want "another module of the list: EPERM" \
+	eq "$(FAKEKERNEL_FAIL_INSERT=vfio_pci:ENOEXEC,vfio:EPERM fkm init "$T/$ko/vfio.ko")" EPERM
+want "other modules still insert" env FAKEKERNEL_FAIL_INSERT=vfio_pci:ENOEXEC \
+	LD_PRELOAD="$so" FAKEKERNEL_ROOT="$T" "$work/fkm" finit "$T/$ko/vfio_iommu_type1.ko"
+want "vfio_iommu_type1 live" eq "$(cat "$T/sys/module/vfio_iommu_type1/initstate")" live
+report "FAKEKERNEL_FAIL_INSERT=NAME:ERRNO makes that insert fail"
+
 # ---- sanitizers ----------------------------------------------------------------------------
 if [ $asan = yes ]; then
 	fixture desktop
@@ -364,6 +459,7 @@ if [ $asan = yes ]; then
 	report "works under -fsanitize=address,undefined"
 else
 	echo "ok - works under -fsanitize=address,undefined # SKIP no libasan"
+	skipped=$((skipped + 1))
 fi
 
 # ---- concurrency ---------------------------------------------------------------------------
@@ -399,5 +495,5 @@ want "consistent after settling" check_tree
 want "no dev/vfio nodes left" empty_dir "$T/dev/vfio"
 report "16 concurrent bind/unbind cycles leave a consistent tree"
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -16,6 +16,22 @@
  * a temporary (symlinks, file contents) so that readers never see half a change, and run under
  * flock(DIR/.fakekernel/lock) so that parallel processes see the state change atomically.
  *
+ * Modules, as kmod's testsuite does (testsuite/init_module.c): init_module() and
+ * syscall(__NR_finit_module, ...) (libkmod 30 calls finit_module through syscall()) never reach
+ * the kernel.  The module's name comes from its .modinfo "name=" (else the file name); if
+ * DIR/sys/module/NAME/initstate reads "live" the insert fails with EEXIST; otherwise it writes
+ * sys/module/NAME/{initstate,refcnt,holders/} and, for a PCI driver (an alias starting with
+ * "pci:" or "vfio_pci:"), the driver directory sys/bus/pci/drivers/DRIVER/ laid out like
+ * tests/mkfixture.py's (DRIVER is the module's name, vfio_pci's is "vfio-pci"), so that
+ * drivers_probe can bind to it.  Fault injection: FAKEKERNEL_FAIL_INSERT=NAME:ERRNO[,NAME:ERRNO]
+ * (e.g. vfio_pci:ENOEXEC; '-' and '_' alike) makes inserting NAME fail with that errno.
+ *
+ * statfs()/fstatfs() of DIR/sys, and of anything under it, report SYSFS_MAGIC, so that a program
+ * takes the tree for the running kernel's (as in a chroot with /sys bound) and inserts modules.
+ * The shim's own check of DIR/sys (is this the real system?) uses the real statfs().
+ * FAKEKERNEL_NOT_SYSFS=1 turns this off: DIR then looks like a mounted disk inspected from
+ * outside, where a program must not insert modules.
+ *
  * Nothing else is touched: reads, other files and other writes go straight to libc.  Without
  * FAKEKERNEL_ROOT (or with it naming "/" or a real sysfs) the shim is transparent.
  *
@@ -35,6 +51,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -62,6 +79,7 @@ static pthread_once_t fk_once = PTHREAD_ONCE_INIT;
 static char fk_root[PATH_MAX];
 static size_t fk_rootlen;
 static int fk_active;
+static int fk_fake_sysfs; /* statfs of DIR/sys says SYSFS_MAGIC */
 static unsigned long fk_tmpseq;
 
 static int (*real_openat)(int, const char *, int, ...);
@@ -76,6 +94,12 @@ static FILE *(*real_fopen64)(const char *, const char *);
 static FILE *(*real_fdopen)(int, const char *);
 static int (*real_vdprintf)(int, const char *, va_list);
 static int (*real_vdprintf_chk)(int, int, const char *, va_list);
+static int (*real_statfs)(const char *, struct statfs *);
+static int (*real_statfs64)(const char *, struct statfs64 *);
+static int (*real_fstatfs)(int, struct statfs *);
+static int (*real_fstatfs64)(int, struct statfs64 *);
+static long (*real_syscall)(long, ...);
+static int (*real_init_module)(void *, unsigned long, const char *);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Setup */
@@ -104,6 +128,12 @@ static void fk_init_once(void)
 	real_fdopen = (FILE * (*)(int, const char *)) fk_sym("fdopen");
 	real_vdprintf = (int (*)(int, const char *, va_list))fk_sym("vdprintf");
 	real_vdprintf_chk = (int (*)(int, int, const char *, va_list))fk_sym("__vdprintf_chk");
+	real_statfs = (int (*)(const char *, struct statfs *))fk_sym("statfs");
+	real_statfs64 = (int (*)(const char *, struct statfs64 *))fk_sym("statfs64");
+	real_fstatfs = (int (*)(int, struct statfs *))fk_sym("fstatfs");
+	real_fstatfs64 = (int (*)(int, struct statfs64 *))fk_sym("fstatfs64");
+	real_syscall = (long (*)(long, ...))fk_sym("syscall");
+	real_init_module = (int (*)(void *, unsigned long, const char *))fk_sym("init_module");
 	if (!real_openat64)
 		real_openat64 = real_openat;
 	if (!real_fopen64)
@@ -114,12 +144,14 @@ static void fk_init_once(void)
 	fk_rootlen = strlen(fk_root);
 	snprintf(sys, sizeof(sys), "%s/sys", fk_root);
 	/* Never act on the running system: a root of "/" or a real sysfs disables the shim. */
-	if (fk_rootlen <= 1 || (statfs(sys, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC)) {
+	if (fk_rootlen <= 1 || (real_statfs(sys, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC)) {
 		fprintf(stderr, "fakekernel: FAKEKERNEL_ROOT=%s is the real system; disabled\n",
 			root);
 		return;
 	}
 	fk_active = 1;
+	fk_fake_sysfs =
+	    !getenv("FAKEKERNEL_NOT_SYSFS") || !strcmp(getenv("FAKEKERNEL_NOT_SYSFS"), "0");
 }
 
 static void fk_init(void)
@@ -582,25 +614,47 @@ static int fk_probe_driver(const char *devdir, const char *addr, const char *drv
 	return fk_attach(devdir, addr, drv);
 }
 
-/* Failure on request: DIR/.fakekernel/ADDR.fail-WHAT holds an errno name (or number). */
-static int fk_requested_failure(const char *addr, const char *what)
+/* An errno from its name (EBUSY, ...) or number; EIO for anything else. */
+static int fk_errno(const char *s)
 {
 	static const struct {
 		const char *name;
 		int err;
 	} names[] = {
-		{ "EBUSY", EBUSY },	      { "ENODEV", ENODEV },
-		{ "EINVAL", EINVAL },	      { "EIO", EIO },
-		{ "EPERM", EPERM },	      { "EACCES", EACCES },
-		{ "ENOENT", ENOENT },	      { "ENOMEM", ENOMEM },
-		{ "EAGAIN", EAGAIN },	      { "ENXIO", ENXIO },
-		{ "ENOSPC", ENOSPC },	      { "EEXIST", EEXIST },
-		{ "ETIMEDOUT", ETIMEDOUT },   { "EINTR", EINTR },
-		{ "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTSUP", ENOTSUP },
+		{ "EBUSY", EBUSY },
+		{ "ENODEV", ENODEV },
+		{ "EINVAL", EINVAL },
+		{ "EIO", EIO },
+		{ "EPERM", EPERM },
+		{ "EACCES", EACCES },
+		{ "ENOENT", ENOENT },
+		{ "ENOMEM", ENOMEM },
+		{ "EAGAIN", EAGAIN },
+		{ "ENXIO", ENXIO },
+		{ "ENOSPC", ENOSPC },
+		{ "EEXIST", EEXIST },
+		{ "ETIMEDOUT", ETIMEDOUT },
+		{ "EINTR", EINTR },
+		{ "EOPNOTSUPP", EOPNOTSUPP },
+		{ "ENOTSUP", ENOTSUP },
 		{ "EPROBE_DEFER", EAGAIN },
+		{ "ENOEXEC", ENOEXEC },
+		{ "EKEYREJECTED", EKEYREJECTED },
 	};
-	char path[PATH_MAX], buf[64], *end;
+	char *end;
 	long n;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i].name))
+			return names[i].err;
+	n = strtol(s, &end, 10);
+	return (end != s && !*end && n > 0) ? (int)n : EIO;
+}
+
+/* Failure on request: DIR/.fakekernel/ADDR.fail-WHAT holds an errno name (or number). */
+static int fk_requested_failure(const char *addr, const char *what)
+{
+	char path[PATH_MAX], buf[64];
 
 	if (!*addr || strchr(addr, '/') ||
 	    fk_path(path, ".fakekernel/%s.fail-%s", addr, what) < 0 ||
@@ -609,11 +663,7 @@ static int fk_requested_failure(const char *addr, const char *what)
 	for (char *p = buf; *p; p++)
 		if (*p == ' ' || *p == '\t' || *p == '\r')
 			*p = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(buf, names[i].name))
-			return names[i].err;
-	n = strtol(buf, &end, 10);
-	return (end != buf && !*end && n > 0) ? (int)n : EIO;
+	return fk_errno(buf);
 }
 
 /* The device name a bind/unbind/drivers_probe write carries (the kernel compares with
@@ -700,20 +750,218 @@ static int fk_do_probe(const char *addr)
 	return 0;
 }
 
-/* One write() to a special file: the effect, under the tree lock. */
-static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
+/* Take the tree lock: a descriptor to pass to fk_unlock(), or -1 (then run unlocked). */
+static int fk_lock(void)
 {
-	char path[PATH_MAX], addr[64];
-	int lock = -1, err = 0;
+	char path[PATH_MAX];
+	int lock = -1;
 
-	if (n == 0)
-		return 0;
 	if (fk_path(path, ".fakekernel") == 0)
 		mkdir(path, 0755);
 	if (fk_path(path, ".fakekernel/lock") == 0)
 		lock = real_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	while (lock >= 0 && flock(lock, LOCK_EX) < 0 && errno == EINTR)
 		;
+	return lock;
+}
+
+static void fk_unlock(int lock)
+{
+	if (lock >= 0)
+		real_close(lock); /* releases the flock */
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Modules: init_module() and finit_module() load nothing, they mark the module live */
+
+static void fk_underscores(char *s)
+{
+	for (; *s; s++)
+		if (*s == '-')
+			*s = '_';
+}
+
+/* The value of the first .modinfo string "KEY=..." starting with prefix in a module image. */
+static const char *fk_modinfo(const char *mem, size_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	for (size_t i = 0; i + plen < len; i++)
+		if ((i == 0 || mem[i - 1] == '\0') && !memcmp(mem + i, prefix, plen) &&
+		    memchr(mem + i, '\0', len - i))
+			return mem + i;
+	return NULL;
+}
+
+/* FAKEKERNEL_FAIL_INSERT=NAME:ERRNO[,NAME:ERRNO...]: the errno for inserting mod, or 0. */
+static int fk_insert_failure(const char *mod)
+{
+	const char *env = getenv("FAKEKERNEL_FAIL_INSERT");
+	char buf[1024], *save = NULL;
+
+	if (!env)
+		return 0;
+	fk_copy_str(buf, sizeof(buf), env);
+	for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(it, ':');
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		fk_underscores(it);
+		if (!strcmp(it, mod))
+			return fk_errno(colon + 1);
+	}
+	return 0;
+}
+
+/* Create an empty file (or one holding content) with libc's open, never our hook. */
+static void fk_touch(const char *path, const char *content)
+{
+	int fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return;
+	if (content)
+		(void)!real_write(fd, content, strlen(content));
+	real_close(fd);
+}
+
+/* The kernel's side of an insert, under the tree lock: 0 or an errno. */
+static int fk_insert_locked(const char *name, int pci)
+{
+	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
+	char path[PATH_MAX], file[PATH_MAX], link[PATH_MAX], state[32], drv[128];
+	char *mods;
+
+	if (fk_path(path, "sys/module/%s/initstate", name) < 0)
+		return ENAMETOOLONG;
+	if (fk_read_small(path, state, sizeof(state)) > 0 &&
+	    (!strcmp(state, "live") || !strcmp(state, "coming")))
+		return EEXIST;
+	/* a directory without initstate is a built-in module's */
+	if (fk_path(path, "sys/module/%s", name) < 0 || mkdir(path, 0755) < 0)
+		return errno;
+	fk_join(file, path, "holders");
+	mkdir(file, 0755);
+	fk_join(file, path, "refcnt");
+	fk_touch(file, "0\n");
+	if (pci) {
+		fk_copy_str(drv, sizeof(drv), strcmp(name, "vfio_pci") ? name : VFIO_DRIVER);
+		if (fk_path(path, "sys/bus/pci/drivers/%s", drv) < 0 ||
+		    (mkdir(path, 0755) < 0 && errno != EEXIST))
+			return errno;
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			fk_join(file, path, files[i]);
+			fk_touch(file, NULL);
+		}
+		fk_join(file, path, "module");
+		snprintf(link, sizeof(link), "../../../../module/%s", name);
+		if (fk_link_atomic(file, link) < 0)
+			return errno;
+		if (fk_path(path, "sys/module/%s/drivers", name) == 0)
+			mkdir(path, 0755);
+		if (fk_path(file, "sys/module/%s/drivers/pci:%s", name, drv) == 0) {
+			snprintf(link, sizeof(link), "../../../bus/pci/drivers/%s", drv);
+			fk_link_atomic(file, link);
+		}
+	}
+	/* proc/modules gets its line, then initstate says live: readers see a finished module */
+	if (fk_path(path, "proc/modules") == 0 && (mods = fk_read_all(path))) {
+		char *text = NULL;
+
+		if (asprintf(&text, "%s%s 16384 0 - Live 0x0000000000000000\n", mods, name) >= 0)
+			fk_write_atomic(path, text);
+		free(text);
+		free(mods);
+	}
+	if (fk_path(path, "sys/module/%s/initstate", name) < 0 ||
+	    fk_write_atomic(path, "live\n") < 0)
+		return errno;
+	return 0;
+}
+
+/* Insert the module image mem (fallback name: the file's, for finit_module): 0 or -1/errno. */
+static int fk_insert(const char *mem, size_t len, const char *fallback)
+{
+	const char *n = fk_modinfo(mem, len, "name=");
+	char name[128];
+	int lock, err, pci;
+
+	if (n)
+		fk_copy_str(name, sizeof(name), n + 5);
+	else if (fallback)
+		fk_copy_str(name, sizeof(name), fallback);
+	else
+		name[0] = '\0';
+	fk_underscores(name);
+	if (!name[0] || strchr(name, '/') || name[0] == '.') {
+		errno = ENOEXEC;
+		return -1;
+	}
+	pci = fk_modinfo(mem, len, "alias=pci:") || fk_modinfo(mem, len, "alias=vfio_pci:");
+	if ((err = fk_insert_failure(name))) {
+		errno = err;
+		return -1;
+	}
+	lock = fk_lock();
+	err = fk_insert_locked(name, pci);
+	fk_unlock(lock);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* finit_module(fd, ...): the image is the file; its name (NAME.ko) is the fallback name. */
+static long fk_finit_module(int fd)
+{
+	char proc[64], real[PATH_MAX], base[128], *mem, *dot;
+	const char *slash;
+	struct stat st;
+	ssize_t n, len = 0;
+	long r;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || !(mem = malloc(st.st_size + 1))) {
+		errno = S_ISREG(st.st_mode) ? ENOMEM : EBADF;
+		return -1;
+	}
+	while (len < st.st_size && (n = pread(fd, mem + len, st.st_size - len, len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(mem);
+			return -1;
+		}
+		len += n;
+	}
+	base[0] = '\0';
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n > 0) {
+		real[n] = '\0';
+		slash = strrchr(real, '/');
+		fk_copy_str(base, sizeof(base), slash ? slash + 1 : real);
+		if ((dot = strchr(base, '.')))
+			*dot = '\0';
+	}
+	r = fk_insert(mem, len, base[0] ? base : NULL);
+	free(mem);
+	return r;
+}
+
+/* One write() to a special file: the effect, under the tree lock. */
+static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
+{
+	char addr[64];
+	int lock, err = 0;
+
+	if (n == 0)
+		return 0;
+	lock = fk_lock();
 	switch (e->kind) {
 	case FK_OVERRIDE:
 		err = fk_do_override(e->arg, buf, n);
@@ -731,8 +979,7 @@ static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
 		err = fk_do_probe(addr);
 		break;
 	}
-	if (lock >= 0)
-		real_close(lock); /* releases the flock */
+	fk_unlock(lock);
 	if (err) {
 		errno = err;
 		return -1;
@@ -1228,5 +1475,105 @@ FK_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = fk_vdprintf(fd, 1, flag, fmt, ap);
 	va_end(ap);
+	return r;
+}
+
+/* Module insertion never reaches the kernel while the shim is active. */
+FK_EXPORT long init_module(const void *mem, unsigned long len, const char *args)
+{
+	fk_init();
+	if (!fk_active)
+		return real_init_module((void *)mem, len, args);
+	return fk_insert(mem, len, NULL);
+}
+
+/* libkmod calls finit_module as syscall(__NR_finit_module, fd, args, flags); other system
+ * calls pass through with their six argument registers. */
+FK_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	fk_init();
+	if (fk_active && nr == SYS_finit_module)
+		return fk_finit_module((int)a[0]);
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Is the canonical path DIR/sys or under it? */
+static int fk_real_in_sys(const char *real)
+{
+	return !strncmp(real, fk_root, fk_rootlen) &&
+	       (!strcmp(real + fk_rootlen, "/sys") || !strncmp(real + fk_rootlen, "/sys/", 5));
+}
+
+static int fk_path_in_sys(const char *path)
+{
+	char real[PATH_MAX];
+
+	return fk_active && fk_fake_sysfs && path && realpath(path, real) && fk_real_in_sys(real);
+}
+
+static int fk_fd_in_sys(int fd)
+{
+	char proc[64], real[PATH_MAX];
+	ssize_t n;
+
+	if (!fk_active || !fk_fake_sysfs)
+		return 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n < 0)
+		return 0;
+	real[n] = '\0';
+	return fk_real_in_sys(real);
+}
+
+/* DIR/sys is sysfs to the program under test (the shim's own check uses real_statfs). */
+FK_EXPORT int statfs(const char *path, struct statfs *buf)
+{
+	int r;
+
+	fk_init();
+	r = real_statfs(path, buf);
+	if (r == 0 && fk_path_in_sys(path))
+		buf->f_type = SYSFS_MAGIC;
+	return r;
+}
+
+FK_EXPORT int statfs64(const char *path, struct statfs64 *buf)
+{
+	int r;
+
+	fk_init();
+	r = real_statfs64(path, buf);
+	if (r == 0 && fk_path_in_sys(path))
+		buf->f_type = SYSFS_MAGIC;
+	return r;
+}
+
+FK_EXPORT int fstatfs(int fd, struct statfs *buf)
+{
+	int r;
+
+	fk_init();
+	r = real_fstatfs(fd, buf);
+	if (r == 0 && fk_fd_in_sys(fd))
+		buf->f_type = SYSFS_MAGIC;
+	return r;
+}
+
+FK_EXPORT int fstatfs64(int fd, struct statfs64 *buf)
+{
+	int r;
+
+	fk_init();
+	r = real_fstatfs64(fd, buf);
+	if (r == 0 && fk_fd_in_sys(fd))
+		buf->f_type = SYSFS_MAGIC;
 	return r;
 }

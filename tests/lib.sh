@@ -40,6 +40,17 @@ run() {
     rm -f "$o" "$e"
 }
 
+# skip REASON: this test cannot run on this machine (a tool is missing). tests/run-tests.sh
+# reports "# SKIP REASON" and counts it as a skip, never as a pass. Not for failures.
+skip() {
+    if [ -n "${SKIP_REASON_FILE:-}" ]; then
+        printf '%s\n' "$*" >"$SKIP_REASON_FILE"
+    else
+        echo "    SKIP: $*" >&2
+    fi
+    exit 77
+}
+
 fail() {
     echo "    FAIL: $*" >&2
     [ -n "${OUT:-}" ] && echo "    stdout: ${OUT//$'\n'/$'\n'            }" >&2

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Build kernel-shaped fixture trees for vfio-claim tests (see docs/testing.md).
 
-    python3 tests/mkfixture.py [--cmdline STRING] [--no-vfio] MACHINE DIR
-    python3 tests/mkfixture.py [--cmdline STRING] [--no-vfio] --bench N DIR
+    python3 tests/mkfixture.py [--cmdline STRING] [--no-vfio | --no-vfio-modules] MACHINE DIR
+    python3 tests/mkfixture.py [--cmdline STRING] [--no-vfio | --no-vfio-modules] --bench N DIR
     python3 tests/mkfixture.py --describe MACHINE     # print the device table
     python3 tests/mkfixture.py --list                 # print the machine names
 
@@ -393,10 +393,11 @@ def driver_dir(module):
     return DRIVER_DIR.get(module, module)
 
 
-def module_aliases(machine):
+def module_aliases(machine, vfio_files=True):
     """Aliases per module used by the machine: catalog aliases plus one vendor:device alias for
-    each bound device that no catalog alias matches.  The vfio modules are always present."""
-    out = {m: list(MODULES[m].get("aliases", [])) for m in VFIO_MODULES}
+    each bound device that no catalog alias matches.  The vfio modules are present unless
+    vfio_files is false (a kernel built without them)."""
+    out = {m: list(MODULES[m].get("aliases", [])) for m in VFIO_MODULES if vfio_files}
     for d in machine["devices"]:
         m = d["driver"]
         if not m:
@@ -586,8 +587,10 @@ def mountinfo(mounts):
     return "\n".join(lines) + "\n"
 
 
-def write_tree(machine, root, cmdline=None, vfio=True):
-    """Write MACHINE (a dict from MACHINES or bench()) as a kernel-shaped tree under root."""
+def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
+    """Write MACHINE (a dict from MACHINES or bench()) as a kernel-shaped tree under root.
+    vfio: the vfio modules are loaded; vfio_files: their .ko files and modules.dep entries exist."""
+    vfio = vfio and vfio_files
     t = Tree(root)
     devices = machine["devices"]
     by_addr = {d["addr"]: d for d in devices}
@@ -730,7 +733,7 @@ def write_tree(machine, root, cmdline=None, vfio=True):
               for d in devices if d["disk"] for pt in d["disk"]["parts"] if pt["mount"]]
     t.file("proc/self/mountinfo", mountinfo(mounts))
 
-    build_modules(t, module_aliases(machine), loaded)
+    build_modules(t, module_aliases(machine, vfio_files), loaded)
 
 
 def prepare_dir(path):
@@ -776,7 +779,11 @@ def main():
     ap.add_argument("--bench", type=int, metavar="N", help="N endpoints instead of a machine")
     ap.add_argument("--cmdline", metavar="STRING", help="override proc/cmdline")
     ap.add_argument("--no-vfio", action="store_true",
-                    help="leave the vfio modules unloaded (no vfio-pci driver directory)")
+                    help="leave the vfio modules unloaded (no vfio-pci driver directory); "
+                    "their .ko files are still there")
+    ap.add_argument("--no-vfio-modules", action="store_true",
+                    help="no vfio modules at all: not loaded, no .ko files, no modules.dep "
+                    "entries (a kernel built without vfio)")
     ap.add_argument("--describe", metavar="MACHINE", help="print the device table and exit")
     ap.add_argument("--list", action="store_true", help="print the machine names and exit")
     ap.add_argument("args", nargs="*", metavar="MACHINE DIR | DIR")
@@ -801,7 +808,8 @@ def main():
             ap.error("unknown machine %r (have: %s)" % (a.args[0], ", ".join(MACHINES)))
         machine, root = MACHINES[a.args[0]](), a.args[1]
     prepare_dir(root)
-    write_tree(machine, os.path.abspath(root), cmdline=a.cmdline, vfio=not a.no_vfio)
+    write_tree(machine, os.path.abspath(root), cmdline=a.cmdline,
+               vfio=not (a.no_vfio or a.no_vfio_modules), vfio_files=not a.no_vfio_modules)
 
 
 if __name__ == "__main__":

@@ -155,13 +155,20 @@ test_probe_failure_is_reported() {
 }
 
 test_missing_vfio_module_is_a_clear_error_and_the_host_keeps_the_device() {
-    fixture desktop-novfio
-    conf 10.conf "claim 00:1f.6"
+    # a kernel without vfio: no .ko files, no modules.dep entries, nothing loaded
+    fixture desktop-novfio-ko
+    ! grep -q vfio "$ROOT/lib/modules/6.1.0-fixture/modules.dep" || fail "fixture has vfio modules"
+    conf 10.conf "claim 01:00.0"
     run boot
     assert_rc 1
-    assert_err "0000:00:1f.6: load module 'vfio-pci' (not loaded under '$ROOT') failed"
-    assert_driver 0000:00:1f.6 e1000e
-    [ "$(override_of 0000:00:1f.6)" = "(null)" ] || fail "override set"
+    assert_err "0000:01:00.0: load module 'vfio-pci' (not found for this kernel) failed: No such file or directory"
+    # every member of IOMMU group 1 stays as it was
+    assert_driver 0000:00:01.0 none
+    assert_driver 0000:01:00.0 nouveau
+    assert_driver 0000:01:00.1 snd_hda_intel
+    [ "$(override_of 0000:01:00.0)" = "(null)" ] || fail "01:00.0: override set"
+    [ "$(override_of 0000:01:00.1)" = "(null)" ] || fail "01:00.1: override set"
+    [ ! -e "$ROOT/sys/module/vfio_pci" ] || fail "vfio_pci appeared"
 }
 
 test_no_iommu_claim_holds_the_device_with_the_override_and_warns() {

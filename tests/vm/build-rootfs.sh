@@ -16,7 +16,8 @@
 #
 # Environment:
 #   VFIO_CLAIM_CACHE   default cache directory
-#   VFIO_CLAIM_MIRROR  Debian mirror URL (default: the bookworm mirror in /etc/apt)
+#   VFIO_CLAIM_MIRROR  Debian mirror URL (default: the first bookworm source in /etc/apt; none
+#                      there and no VFIO_CLAIM_MIRROR is an error, no mirror is built in)
 #   VFIO_CLAIM_SUITE   default bookworm
 set -euo pipefail
 
@@ -39,34 +40,96 @@ is_fresh() { # DIR STAMP
 	[[ -d "$1" && -f "$2" && "$(cat "$2")" == "$(script_hash)" ]]
 }
 
-# The first mirror in /etc/apt that carries SUITE, as debootstrap wants it.
-find_mirror() {
-	local f uri
+# The URIs of the first stanza of a deb822 .sources file that is enabled, has Types "deb" and
+# lists SUITE itself (not SUITE-updates) in Suites; http, https, ftp and file URIs only, the
+# schemes debootstrap takes.
+deb822_uri() { # FILE
+	awk -v s="$SUITE" '
+		function has(list, word, n, a, i) {
+			n = split(list, a, /[ \t]+/)
+			for (i = 1; i <= n; i++)
+				if (a[i] == word)
+					return 1
+			return 0
+		}
+		function flush(n, a, i) {
+			gsub(/[ \t]/, "", enabled)
+			if (has(types, "deb") && tolower(enabled) != "no" && has(suites, s)) {
+				n = split(uris, a, /[ \t]+/)
+				for (i = 1; i <= n; i++)
+					if (a[i] ~ /^(https?|ftp|file):\/\//) {
+						print a[i]
+						found = 1
+						exit
+					}
+			}
+			types = uris = suites = enabled = last = ""
+		}
+		/^#/ { next }
+		/^[ \t]*$/ { flush(); next }
+		/^[ \t]/ {
+			if (last == "types") types = types " " $0
+			else if (last == "uris") uris = uris " " $0
+			else if (last == "suites") suites = suites " " $0
+			next
+		}
+		{
+			c = index($0, ":")
+			last = tolower(substr($0, 1, c - 1))
+			v = substr($0, c + 1)
+			if (last == "types") types = v
+			else if (last == "uris") uris = v
+			else if (last == "suites") suites = v
+			else if (last == "enabled") enabled = v
+		}
+		END { if (!found) flush() }
+	' "$1"
+}
+
+# The URI of the first one-line entry "deb [OPTIONS] URI SUITE COMPONENT..." for SUITE.
+one_line_uri() { # FILE
+	awk -v s="$SUITE" '
+		{ sub(/#.*/, "") }
+		$1 == "deb" {
+			i = 2
+			if ($i ~ /^\[/) {
+				while (i <= NF && $i !~ /\]$/)
+					i++
+				i++
+			}
+			if (i + 1 <= NF && $(i + 1) == s && $i ~ /^(https?|ftp|file):\/\//) {
+				print $i
+				exit
+			}
+		}
+	' "$1"
+}
+
+# The Debian mirror to debootstrap from: VFIO_CLAIM_MIRROR, else the first apt source of SUITE
+# in APT_DIR (default /etc/apt), in apt's order: sources.list, then sources.list.d/*.list and
+# *.sources by name. No mirror is built in: without one, this fails and says what to set.
+find_mirror() { # [APT_DIR]
+	local dir=${1:-/etc/apt} f uri
 	if [[ -n "${VFIO_CLAIM_MIRROR:-}" ]]; then
 		echo "$VFIO_CLAIM_MIRROR"
-		return
+		return 0
 	fi
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$dir/sources.list" "$dir"/sources.list.d/*; do
 		[[ -f "$f" ]] || continue
-		# deb822: the URIs of a stanza whose Suites list SUITE itself
-		uri=$(awk -v s="$SUITE" '
-			BEGIN { RS = ""; FS = "\n" }
-			{
-				u = ""; ok = 0
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); u = a[2] }
-					if ($i ~ /^Suites:/) { n = split($i, b, /[ \t]+/); for (j = 2; j <= n; j++) if (b[j] == s) ok = 1 }
-				}
-				if (ok && u != "") { print u; exit }
-			}' "$f")
-		if [[ -n "$uri" ]]; then echo "$uri"; return; fi
+		case $f in
+		*.sources) uri=$(deb822_uri "$f") ;;
+		*/sources.list | *.list) uri=$(one_line_uri "$f") ;;
+		*) continue ;;
+		esac
+		if [[ -n "$uri" ]]; then
+			echo "$uri"
+			return 0
+		fi
 	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[[ -f "$f" ]] || continue
-		uri=$(awk -v s="$SUITE" '$1 == "deb" && $0 !~ /\[/ && $3 == s { print $2; exit }' "$f")
-		if [[ -n "$uri" ]]; then echo "$uri"; return; fi
-	done
-	echo "http://deb.debian.org/debian"
+	echo "build-rootfs: error: no apt source for '$SUITE' in $dir/sources.list or" \
+		"$dir/sources.list.d/ (*.list or *.sources): set VFIO_CLAIM_MIRROR to the URL of a" \
+		"Debian mirror" >&2
+	return 1
 }
 
 TMP_DIRS=()
@@ -77,15 +140,11 @@ cleanup() {
 		rm -rf --one-file-system "$d"
 	done
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # --- base -----------------------------------------------------------------
 
 debootstrap_base() { # DEST CACHE
 	local dest=$1 cache=$2 mirror
-	mirror=$(find_mirror)
+	mirror=$(find_mirror /etc/apt) || exit 1
 	log "debootstrap $SUITE from $mirror into $dest"
 	mkdir -p "$cache/debs"
 	local incl
@@ -203,6 +262,9 @@ build_variant() { # CACHE VARIANT
 }
 
 main() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	local cache=${1:-${VFIO_CLAIM_CACHE:-/var/cache/vfio-claim-tests}}
 	shift || true
 	local variants=("$@") v
@@ -232,4 +294,5 @@ main() {
 	done
 }
 
-main "$@"
+# Sourced (tests/test-build-rootfs.sh tests find_mirror): functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] || main "$@"
