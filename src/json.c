@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "json.h"
+#include "util.h"
 
 /*
  * The length of the valid UTF-8 sequence at p (1 to 4), or 0 if the byte at p does not start one
@@ -96,11 +97,17 @@ void jsonw_init(struct jsonw *w, FILE *f)
 	w->f = f;
 	w->depth = 0;
 	w->first[0] = true;
+	w->object[0] = false;
 }
 
-/* The separator and the key before a value; its caller then writes the value. */
+/*
+ * The separator and the key before a value; its caller then writes the value. A member of an
+ * object without a key, or a key outside an object, would be invalid JSON: a bug, so abort().
+ */
 static void value_start(struct jsonw *w, const char *key)
 {
+	if (!key != !w->object[w->depth])
+		abort();
 	if (!w->first[w->depth])
 		fputc(',', w->f);
 	w->first[w->depth] = false;
@@ -119,42 +126,44 @@ static void value_end(struct jsonw *w)
 	}
 }
 
-static void container_open(struct jsonw *w, const char *key, char c)
+static void container_open(struct jsonw *w, const char *key, bool object)
 {
 	if (w->depth >= JSONW_MAX_DEPTH)
 		abort();
 	value_start(w, key);
-	fputc(c, w->f);
-	w->first[++w->depth] = true;
+	fputc(object ? '{' : '[', w->f);
+	w->depth++;
+	w->first[w->depth] = true;
+	w->object[w->depth] = object;
 }
 
-static void container_close(struct jsonw *w, char c)
+static void container_close(struct jsonw *w, bool object)
 {
-	if (w->depth == 0)
+	if (w->depth == 0 || w->object[w->depth] != object)
 		abort();
 	w->depth--;
-	fputc(c, w->f);
+	fputc(object ? '}' : ']', w->f);
 	value_end(w);
 }
 
 void jsonw_object_open(struct jsonw *w, const char *key)
 {
-	container_open(w, key, '{');
+	container_open(w, key, true);
 }
 
 void jsonw_object_close(struct jsonw *w)
 {
-	container_close(w, '}');
+	container_close(w, true);
 }
 
 void jsonw_array_open(struct jsonw *w, const char *key)
 {
-	container_open(w, key, '[');
+	container_open(w, key, false);
 }
 
 void jsonw_array_close(struct jsonw *w)
 {
-	container_close(w, ']');
+	container_close(w, false);
 }
 
 void jsonw_string(struct jsonw *w, const char *key, const char *value)
@@ -171,13 +180,17 @@ void jsonw_stringf(struct jsonw *w, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
+	int n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (!s)
-		abort(); /* out of memory, as xasprintf() */
+	if (n < 0)
+		abort(); /* a format error: a bug */
+	s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	jsonw_string(w, key, s);
 	free(s);
 }

@@ -23,12 +23,16 @@
 
 struct jsonw {
 	FILE *f;
-	unsigned depth;			 /* open objects and arrays */
-	bool first[JSONW_MAX_DEPTH + 1]; /* nothing written yet at this depth */
+	unsigned depth;			  /* open objects and arrays */
+	bool first[JSONW_MAX_DEPTH + 1];  /* nothing written yet at this depth */
+	bool object[JSONW_MAX_DEPTH + 1]; /* an object is open at this depth (else an array) */
 };
 
 void jsonw_init(struct jsonw *w, FILE *f);
-/* Nesting deeper than JSONW_MAX_DEPTH, or closing more than was opened, is a bug: abort(). */
+/*
+ * Misuse would write invalid JSON, so it is a bug that abort()s: nesting deeper than
+ * JSONW_MAX_DEPTH, closing what is not open, a key outside an object, no key inside one.
+ */
 void jsonw_object_open(struct jsonw *w, const char *key);
 void jsonw_object_close(struct jsonw *w);
 void jsonw_array_open(struct jsonw *w, const char *key);

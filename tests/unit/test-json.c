@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests of the JSON writer (src/json.c): punctuation, escapes, and valid UTF-8 whatever comes.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "unit.h"
@@ -504,6 +507,63 @@ TEST(ten_thousand_random_byte_strings_give_valid_json_that_keeps_valid_text)
 	CHECK(replaced > 500);
 }
 
+enum misuse { KEY_IN_ARRAY, NO_KEY_IN_OBJECT, WRONG_CLOSE, CLOSE_TOP, TOO_DEEP, NONE };
+
+/* Whether the misuse kills a child with SIGABRT (the sanitizers' reports are not wanted here). */
+static bool aborts(enum misuse m)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct jsonw w;
+
+		signal(SIGABRT, SIG_DFL);
+		jsonw_init(&w, fopen("/dev/null", "w"));
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "a");
+		switch (m) {
+		case KEY_IN_ARRAY:
+			jsonw_int(&w, "k", 1);
+			break;
+		case NO_KEY_IN_OBJECT:
+			jsonw_array_close(&w);
+			jsonw_int(&w, NULL, 1);
+			break;
+		case WRONG_CLOSE:
+			jsonw_object_close(&w);
+			break;
+		case CLOSE_TOP:
+			jsonw_array_close(&w);
+			jsonw_object_close(&w);
+			jsonw_object_close(&w);
+			break;
+		case TOO_DEEP:
+			for (int i = 0; i < JSONW_MAX_DEPTH; i++)
+				jsonw_array_open(&w, NULL);
+			break;
+		case NONE:
+			for (int i = 0; i < JSONW_MAX_DEPTH - 2; i++)
+				jsonw_array_open(&w, NULL);
+			jsonw_int(&w, NULL, 1);
+			break;
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+TEST(misuse_that_would_write_invalid_json_aborts)
+{
+	CHECK(aborts(KEY_IN_ARRAY));
+	CHECK(aborts(NO_KEY_IN_OBJECT));
+	CHECK(aborts(WRONG_CLOSE));
+	CHECK(aborts(CLOSE_TOP));
+	CHECK(aborts(TOO_DEEP));
+	CHECK(!aborts(NONE));
+}
+
 TEST(the_deprecated_helpers_still_write_members_and_escape)
 {
 	int first = 1;
@@ -525,4 +585,5 @@ UNIT_MAIN(UNIT_T(members_and_elements_are_separated_by_exactly_one_comma),
 	  UNIT_T(keys_are_escaped_like_values), UNIT_T(valid_utf8_passes_through_unchanged),
 	  UNIT_T(each_invalid_byte_becomes_one_replacement_character),
 	  UNIT_T(ten_thousand_random_byte_strings_give_valid_json_that_keeps_valid_text),
+	  UNIT_T(misuse_that_would_write_invalid_json_aborts),
 	  UNIT_T(the_deprecated_helpers_still_write_members_and_escape))
