@@ -145,7 +145,9 @@ struct names *names_open(void)
 		n->udev = udev_new();
 		if (n->udev)
 			n->hwdb = udev_hwdb_new(n->udev);
-		return n;
+		if (n->hwdb)
+			return n;
+		/* no hwdb (a minimal system, an initramfs): its pci.ids, if it has one */
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(pciids) && !n->text; i++) {
 		char *path = root_path("%s", pciids[i]);

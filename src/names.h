@@ -5,9 +5,10 @@
 
 /*
  * Human names of PCI vendors and devices, as lspci prints them ("Intel Corporation",
- * "82574L Gigabit Network Connection"). On the running system they come from the udev hwdb;
- * under --root from the root's pci.ids (DIR/usr/share/misc/pci.ids, else
- * DIR/usr/share/hwdata/pci.ids), read once into a sorted table, never from the host's hwdb.
+ * "82574L Gigabit Network Connection"). On the running system they come from the udev hwdb
+ * (or, without one, from pci.ids); under --root from the root's pci.ids
+ * (DIR/usr/share/misc/pci.ids, else DIR/usr/share/hwdata/pci.ids), read once into a sorted
+ * table, never from the host's hwdb.
  */
 struct names;
 
