@@ -524,6 +524,37 @@ TEST(a_forced_usb_controller_is_never_the_one_left_to_the_host)
 	machine_free(&m);
 }
 
+/*
+ * `vfio-claim claim 02:00.0` when the configuration already put 00:14.0 on vfio-pci at boot:
+ * refusing 00:14.0 in the plan does not give it back to the host, so 02:00.0 is the last one.
+ */
+TEST(a_usb_controller_already_on_vfio_pci_is_not_the_one_left_to_the_host)
+{
+	struct machine m;
+
+	desktop(&m);
+	free(dev(&m, "00:14.0")->driver);
+	dev(&m, "00:14.0")->driver = xstrdup("vfio-pci");
+	conf(&m, "claim 00:14.0\n");
+	claim_by_hand(&m, "02:00.0", false);
+	run(&m);
+	EXPECT(&m, "02:00.0", "refuse", "last USB controller left to the host");
+	EXPECT(&m, "00:14.0", "claim");
+	machine_free(&m);
+
+	/* both on vfio-pci already (vfio-pci.ids=): refusing either would give nothing back */
+	desktop(&m);
+	free(dev(&m, "00:14.0")->driver);
+	dev(&m, "00:14.0")->driver = xstrdup("vfio-pci");
+	free(dev(&m, "02:00.0")->driver);
+	dev(&m, "02:00.0")->driver = xstrdup("vfio-pci");
+	conf(&m, "claim usb\n");
+	run(&m);
+	EXPECT(&m, "00:14.0", "claim");
+	EXPECT(&m, "02:00.0", "claim");
+	machine_free(&m);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* SR-IOV */
 
@@ -948,6 +979,7 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(the_last_usb_controller_is_claimed_with_ps2_or_keep_usb_0_or_force),
 	  UNIT_T(of_two_selected_usb_controllers_the_lowest_is_refused_with_its_group),
 	  UNIT_T(a_forced_usb_controller_is_never_the_one_left_to_the_host),
+	  UNIT_T(a_usb_controller_already_on_vfio_pci_is_not_the_one_left_to_the_host),
 	  UNIT_T(an_sriov_physical_function_with_vfs_enabled_is_refused),
 	  UNIT_T(an_sriov_physical_function_without_vfs_is_claimed),
 	  UNIT_T(functions_of_the_same_slot_and_group_go_with_the_claimed_one),
