@@ -391,8 +391,9 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 				continue;
 			if (plan->v[i].decision != DEC_CLAIM && !on_vfio(d))
 				host_usb++;
+			/* one already on vfio-pci is not given back by refusing it here */
 			else if (plan->v[i].decision == DEC_CLAIM && !plan->v[i].forced &&
-				 victim < 0)
+				 !on_vfio(d) && victim < 0)
 				victim = (int)i;
 		}
 		if (host_usb > 0 || victim < 0)
