@@ -20,5 +20,3 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err);
 /* Release: override cleared, unbound from vfio-pci, host module loaded, probed, verified. */
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err);
-/* The processes holding /dev/vfio/GROUP: "1234 (qemu-system-x86)", or NULL. */
-char *vfio_group_holders(int group);

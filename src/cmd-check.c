@@ -19,34 +19,38 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return EXIT_RUNTIME;
 	session_plan(&s, NULL);
 	if (opts->json) {
-		fputs("{\"devices\":[", stdout);
+		struct jsonw w;
+
+		jsonw_init(&w, stdout);
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "devices");
 		for (size_t i = 0; i < s.devs.n; i++) {
 			const struct pci_dev *d = &s.devs.v[i];
 			const struct verdict *v = &s.plan.v[i];
-			int f = 1;
 
-			fputs(i ? ",{" : "{", stdout);
-			json_kv_str(stdout, "device", d->addr, &f);
-			json_kv_str(stdout, "decision", decision_name(v->decision), &f);
-			json_kv_str(stdout, "reason", v->reason, &f);
-			json_kv_str(stdout, "category", pci_category_name(d), &f);
-			json_kv_int(stdout, "iommu_group", d->iommu_group, &f);
-			json_kv_str(stdout, "rule", v->rule ? v->rule->origin : NULL, &f);
-			fputc('}', stdout);
+			jsonw_object_open(&w, NULL);
+			jsonw_string(&w, "device", d->addr);
+			jsonw_string(&w, "decision", decision_name(v->decision));
+			jsonw_string(&w, "reason", v->reason);
+			jsonw_string(&w, "category", pci_category_name(d));
+			jsonw_int(&w, "iommu_group", d->iommu_group);
+			jsonw_string(&w, "rule", v->rule ? v->rule->origin : NULL);
+			jsonw_object_close(&w);
 		}
-		fputs("],\"errors\":[", stdout);
+		jsonw_array_close(&w);
+		jsonw_array_open(&w, "errors");
 		for (size_t i = 0; i < s.cfg.nerrors; i++) {
 			const struct config_error *e = &s.cfg.errors[i];
-			int f = 1;
-			fputs(i ? ",{" : "{", stdout);
-			json_kv_str(stdout, "file", e->file, &f);
-			json_kv_int(stdout, "line", e->line, &f);
-			json_kv_str(stdout, "message", e->message, &f);
-			fputc('}', stdout);
+
+			jsonw_object_open(&w, NULL);
+			jsonw_string(&w, "file", e->file);
+			jsonw_uint(&w, "line", e->line);
+			jsonw_string(&w, "message", e->message);
+			jsonw_object_close(&w);
 		}
-		fputc(']', stdout);
-		json_kv_bool(stdout, "off", s.cfg.off, &(int){ 0 });
-		fputs("}\n", stdout);
+		jsonw_array_close(&w);
+		jsonw_bool(&w, "off", s.cfg.off);
+		jsonw_object_close(&w);
 	} else {
 		for (size_t i = 0; i < s.devs.n; i++) {
 			const struct pci_dev *d = &s.devs.v[i];

@@ -26,7 +26,8 @@ static int release_one(struct session *s, struct pci_dev *d)
 	char *holders = NULL, buf[64];
 	int lock, r, ret = 0;
 
-	if (d->iommu_group >= 0 && (holders = vfio_group_holders(d->iommu_group))) {
+	if (d->iommu_group >= 0 &&
+	    (holders = holders_describe(session_holders(s), d->iommu_group))) {
 		log_error("%s: /dev/vfio/%d is in use by %s: stop it first, then release", d->addr,
 			  d->iommu_group, holders);
 		free(holders);

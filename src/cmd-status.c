@@ -10,9 +10,10 @@
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct strv addrs = { 0 };
+	struct jsonw w;
 	struct session s;
 	char *errors = NULL;
-	int n = 0, r;
+	int r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
 	if (r >= 0)
@@ -28,9 +29,11 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	strv_sort(&addrs);
 	state_read_file("config-errors", &errors);
 
-	if (opts->json)
-		fputs("{\"devices\":[", stdout);
-	else
+	jsonw_init(&w, stdout);
+	if (opts->json) {
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "devices");
+	} else
 		printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", "DEVICE", "STAGE", "STATE",
 		       "HOST_DRIVER", "DRIVER", "HOLDS", "RULE");
 	for (size_t k = 0; k < addrs.n; k++) {
@@ -42,20 +45,18 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		bool holds = driver && streq(driver, "vfio-pci");
 
 		if (opts->json) {
-			int f = 1;
-			fputs(n++ ? ",{" : "{", stdout);
-			json_kv_str(stdout, "device", addrs.v[k], &f);
-			json_kv_str(stdout, "stage", has ? kv_get(&st, "stage") : "kernel", &f);
-			json_kv_str(stdout, "state", state, &f);
-			json_kv_str(stdout, "host_driver", has ? kv_get(&st, "host_driver") : NULL,
-				    &f);
-			json_kv_str(stdout, "driver", driver, &f);
-			json_kv_bool(stdout, "holds", holds, &f);
-			json_kv_str(stdout, "rule", has ? kv_get(&st, "rule") : NULL, &f);
-			json_kv_str(stdout, "tag", has ? kv_get(&st, "tag") : NULL, &f);
-			json_kv_str(stdout, "time", has ? kv_get(&st, "time") : NULL, &f);
-			json_kv_str(stdout, "error", has ? kv_get(&st, "error") : NULL, &f);
-			fputc('}', stdout);
+			jsonw_object_open(&w, NULL);
+			jsonw_string(&w, "device", addrs.v[k]);
+			jsonw_string(&w, "stage", has ? kv_get(&st, "stage") : "kernel");
+			jsonw_string(&w, "state", state);
+			jsonw_string(&w, "host_driver", has ? kv_get(&st, "host_driver") : NULL);
+			jsonw_string(&w, "driver", driver);
+			jsonw_bool(&w, "holds", holds);
+			jsonw_string(&w, "rule", has ? kv_get(&st, "rule") : NULL);
+			jsonw_string(&w, "tag", has ? kv_get(&st, "tag") : NULL);
+			jsonw_string(&w, "time", has ? kv_get(&st, "time") : NULL);
+			jsonw_string(&w, "error", has ? kv_get(&st, "error") : NULL);
+			jsonw_object_close(&w);
 		} else {
 			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k],
 			       has ? kv_get(&st, "stage") ?: "?" : "kernel", state ? state : "?",
@@ -68,9 +69,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		kv_free(&st);
 	}
 	if (opts->json) {
-		fputs("],\"config_errors\":", stdout);
-		json_str(stdout, errors);
-		fputs("}\n", stdout);
+		jsonw_array_close(&w);
+		jsonw_string(&w, "config_errors", errors);
+		jsonw_object_close(&w);
 	} else {
 		if (!addrs.n)
 			printf("no device claimed this boot\n");

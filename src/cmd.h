@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "config.h"
+#include "holders.h"
 #include "policy.h"
 #include "rootdev.h"
 #include "state.h"
@@ -58,6 +59,8 @@ struct session {
 	struct strv released; /* sorted addresses released by hand this boot */
 	struct plan plan;
 	struct kmod_ctx *kmod;
+	struct holders holders; /* who holds /dev/vfio/N: /proc scanned once, when first asked */
+	bool holders_scanned;
 };
 
 int session_open(struct session *s);
@@ -65,6 +68,7 @@ int session_open(struct session *s);
 void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
 struct kmod_ctx *session_kmod(struct session *s);
+const struct holders *session_holders(struct session *s);
 
 enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_FAILED };
 /* Claims one planned device and records it; logs what happened. */

@@ -222,39 +222,3 @@ void jsonw_null(struct jsonw *w, const char *key)
 	fputs("null", w->f);
 	value_end(w);
 }
-
-/* deprecated: to be removed when the commands move to the writer. */
-void json_str(FILE *f, const char *s)
-{
-	if (s)
-		write_string(f, s);
-	else
-		fputs("null", f);
-}
-
-static void key(FILE *f, const char *k, int *first)
-{
-	if (!*first)
-		fputc(',', f);
-	*first = 0;
-	json_str(f, k);
-	fputc(':', f);
-}
-
-void json_kv_str(FILE *f, const char *k, const char *value, int *first)
-{
-	key(f, k, first);
-	json_str(f, value);
-}
-
-void json_kv_int(FILE *f, const char *k, long value, int *first)
-{
-	key(f, k, first);
-	fprintf(f, "%ld", value);
-}
-
-void json_kv_bool(FILE *f, const char *k, int value, int *first)
-{
-	key(f, k, first);
-	fputs(value ? "true" : "false", f);
-}

@@ -45,12 +45,3 @@ void jsonw_int(struct jsonw *w, const char *key, long long value);
 void jsonw_uint(struct jsonw *w, const char *key, unsigned long long value);
 void jsonw_bool(struct jsonw *w, const char *key, bool value);
 void jsonw_null(struct jsonw *w, const char *key);
-
-/*
- * deprecated: to be removed when the commands move to the writer.
- * The caller writes the structure, these write one escaped value or "key":value member.
- */
-void json_str(FILE *f, const char *s); /* null for NULL */
-void json_kv_str(FILE *f, const char *key, const char *value, int *first);
-void json_kv_int(FILE *f, const char *key, long value, int *first);
-void json_kv_bool(FILE *f, const char *key, int value, int *first);

@@ -14,10 +14,6 @@
  *  - modules are inserted only when DIR/sys is the running kernel's sysfs (a chroot, an
  *    installer's /target with /sys bound): otherwise the kernel that would get them is not DIR's.
  */
-#include "modload.h"
-#include "log.h"
-#include "util.h"
-
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +28,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "modload.h"
+#include "util.h"
+
 /*
  * libkmod 30 reads the kernel command line in kmod_new() with open("/proc/cmdline"), whatever
  * folders it is given, and has no option to read it elsewhere; under --root that would apply the
@@ -41,8 +41,9 @@
  * and only under --root; every other call, and every call on the running system, goes unchanged
  * to the next open() (libc's, or a preloaded one's such as the fake kernel of the tests). The
  * program itself never opens "/proc/cmdline" literally under --root: it uses root_path().
+ * Weak, so that a test program may bring its own open() (tests/unit/test-policy.c counts calls).
  */
-int open(const char *path, int flags, ...)
+__attribute__((weak)) int open(const char *path, int flags, ...)
 {
 	static int (*next)(const char *, int, ...);
 	char *redirected = NULL;
@@ -297,8 +298,7 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name)
 		}
 	}
 	r = -ENOENT;
-	kmod_list_foreach(it, list)
-	{
+	kmod_list_foreach (it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 
 		if (root_is_host() && kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
@@ -326,8 +326,7 @@ int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **modu
 	r = kmod_module_new_from_lookup(ctx, modalias, &list);
 	if (r < 0)
 		return r;
-	kmod_list_foreach(it, list)
-	{
+	kmod_list_foreach (it, list) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 		const char *n = kmod_module_get_name(mod);
 

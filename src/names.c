@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <libudev.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libudev.h>
 
 #include "names.h"
 #include "util.h"
@@ -186,8 +185,7 @@ static void hwdb_lookup(struct names *n, uint16_t vendor, uint16_t device, char 
 	char modalias[32];
 
 	snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X", vendor, device);
-	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0))
-	{
+	udev_list_entry_foreach (e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0)) {
 		const char *key = udev_list_entry_get_name(e),
 			   *value = udev_list_entry_get_value(e);
 

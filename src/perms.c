@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Owner, group and mode of /dev/vfio/N from the policy. */
-#include "perms.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "perms.h"
 
 /* /etc/passwd or /etc/group: "name:x:ID:..." */
 static long lookup_id(const char *file, const char *name)

@@ -54,8 +54,25 @@ struct kmod_ctx *session_kmod(struct session *s)
 	return s->kmod;
 }
 
+const struct holders *session_holders(struct session *s)
+{
+	if (!s->holders_scanned) {
+		int r = holders_scan(&s->holders);
+		if (r < 0)
+			log_warn("cannot read '%s/proc': %s, ignoring", root_get(), errstr(r));
+		else if (s->holders.unreadable)
+			log_warn(
+			    "the open files of %zu processes could not be read: the holders of "
+			    "/dev/vfio may be incomplete",
+			    s->holders.unreadable);
+		s->holders_scanned = true;
+	}
+	return &s->holders;
+}
+
 void session_close(struct session *s)
 {
+	holders_free(&s->holders);
 	plan_free(&s->plan);
 	protected_free(&s->protected);
 	strv_free(&s->released);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -287,21 +286,4 @@ char *pci_known_names(const struct pci_dev *d)
 	strv_free(&names);
 	free(dir);
 	return out;
-}
-
-int kernel_release(char **out)
-{
-	char *p = root_path("/proc/sys/kernel/osrelease");
-	int r = read_text(p, out);
-	struct utsname u;
-
-	free(p);
-	if (r == 0 && **out)
-		return 0;
-	if (r == 0)
-		free(*out);
-	if (uname(&u) < 0)
-		return -errno;
-	*out = xstrdup(u.release);
-	return 0;
 }

@@ -14,4 +14,3 @@ int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);
 char *pci_sys_path(const struct pci_dev *d, const char *attr);
 /* Names a person knows the device by: "eth0 nvme0n1 card0", or NULL. */
 char *pci_known_names(const struct pci_dev *d);
-int kernel_release(char **out);

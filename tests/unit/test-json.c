@@ -564,26 +564,10 @@ TEST(misuse_that_would_write_invalid_json_aborts)
 	CHECK(!aborts(NONE));
 }
 
-TEST(the_deprecated_helpers_still_write_members_and_escape)
-{
-	int first = 1;
-
-	mem = open_memstream(&mem_buf, &mem_len);
-	fputc('{', mem);
-	json_kv_str(mem, "name", "a\xc0\"", &first);
-	json_kv_int(mem, "group", -1, &first);
-	json_kv_bool(mem, "ok", 1, &first);
-	json_kv_str(mem, "tag", NULL, &first);
-	fputc('}', mem);
-	CHECK_STR(out(), "{\"name\":\"a\\ufffd\\\"\",\"group\":-1,\"ok\":true,\"tag\":null}");
-	free(mem_buf);
-}
-
 UNIT_MAIN(UNIT_T(members_and_elements_are_separated_by_exactly_one_comma),
 	  UNIT_T(each_top_level_value_ends_with_a_newline),
 	  UNIT_T(quotes_backslashes_and_control_characters_are_escaped),
 	  UNIT_T(keys_are_escaped_like_values), UNIT_T(valid_utf8_passes_through_unchanged),
 	  UNIT_T(each_invalid_byte_becomes_one_replacement_character),
 	  UNIT_T(ten_thousand_random_byte_strings_give_valid_json_that_keeps_valid_text),
-	  UNIT_T(misuse_that_would_write_invalid_json_aborts),
-	  UNIT_T(the_deprecated_helpers_still_write_members_and_escape))
+	  UNIT_T(misuse_that_would_write_invalid_json_aborts))
