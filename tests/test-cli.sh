@@ -131,3 +131,60 @@ test_commands_without_arguments_refuse_extra_ones() {
         assert_err "vfio-claim: error: $c takes no arguments: 'extra'"
     done
 }
+
+test_every_command_answers_help_with_its_usage_and_exit_0() {
+    fixture desktop
+    local c
+    for c in list check boot udev claim release status root-devices; do
+        run "$c" --help
+        assert_rc 0
+        assert_out "Usage:"
+        assert_out "vfio-claim [options] $c"
+        [ -z "$ERR" ] || fail "$c --help wrote to stderr"
+    done
+    # the one-line help of each command comes from its table entry
+    run --help
+    assert_out " release SELECTOR...|--all"
+    assert_out " root-devices "
+}
+
+test_global_options_work_after_the_command() {
+    fixture desktop
+    conf test.conf "claim gpu"
+    # --root after the command, --json after it, -v anywhere
+    RC=0
+    OUT=$(env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" "$VFIO_CLAIM" list --json --root "$ROOT" -v) || RC=$?
+    assert_rc 0
+    python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["devices"]) == 14' <<<"$OUT" ||
+        fail "list --json --root DIR"
+    run check --json
+    assert_rc 0
+    python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$OUT" || fail "check --json"
+}
+
+test_a_bad_option_names_the_command_and_the_option() {
+    fixture desktop
+    run release --frobnicate
+    assert_rc 2
+    assert_err "vfio-claim: error: release: unknown option '--frobnicate'"
+    assert_err "Try 'vfio-claim --help' for more information."
+    run status -x
+    assert_rc 2
+    assert_err "status: unknown option '-x'"
+    run list --root
+    assert_rc 2
+    assert_err "list: option '--root' needs an argument"
+}
+
+test_a_write_error_on_stdout_exits_1() {
+    fixture desktop
+    [ -w /dev/full ] || skip "no /dev/full"
+    RC=0
+    vfio_claim --json check >/dev/full 2>"$ROOT/err" || RC=$?
+    ERR=$(cat "$ROOT/err")
+    assert_rc 1
+    assert_err "write error on standard output: No space left on device"
+    RC=0
+    vfio_claim list >/dev/full 2>"$ROOT/err" || RC=$?
+    assert_rc 1
+}
