@@ -385,6 +385,8 @@ void format_now(char *buf, size_t size)
 	time_t t = time(NULL);
 	struct tm tm;
 
+	/* not strftime(): it reads the time zone (/etc/localtime), outside any --root */
 	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
