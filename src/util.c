@@ -380,13 +380,33 @@ const char *errstr(int negerrno)
 	return strerror(negerrno < 0 ? -negerrno : negerrno);
 }
 
+void format_time(time_t t, char *buf, size_t size)
+{
+	/*
+	 * UTC by hand: glibc's gmtime_r() and strftime() read the time zone (/etc/localtime),
+	 * which is the host's, outside any --root. Days to a civil date as in H. Hinnant's
+	 * "chrono-compatible low-level date algorithms" (proleptic Gregorian calendar).
+	 */
+	long long days = t / 86400, secs = t % 86400, era, doe, yoe, doy, mp, y, m, d;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", y, m, d, secs / 3600,
+		 secs / 60 % 60, secs % 60);
+}
+
 void format_now(char *buf, size_t size)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	/* not strftime(): it reads the time zone (/etc/localtime), outside any --root */
-	gmtime_r(&t, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	format_time(time(NULL), buf, size);
 }

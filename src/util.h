@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define streq(a, b)   (strcmp((a), (b)) == 0)
@@ -55,3 +56,4 @@ char *strip(char *s);
 const char *errstr(int negerrno);
 /* The current time as "2026-11-22T06:00:00Z" (UTC, ISO 8601), for state files. */
 void format_now(char *buf, size_t size);
+void format_time(time_t t, char *buf, size_t size);

@@ -28,5 +28,20 @@ TEST(root_path_puts_every_absolute_path_under_the_root)
 	free(p);
 }
 
-UNIT_MAIN(UNIT_T(parse_hex_takes_digits_and_an_optional_0x_and_rejects_the_rest),
+TEST(format_time_gives_utc_iso_8601_without_the_time_zone)
+{
+	char buf[64];
+
+	format_time(0, buf, sizeof(buf));
+	CHECK_STR(buf, "1970-01-01T00:00:00Z");
+	format_time(951782400, buf, sizeof(buf)); /* a leap day */
+	CHECK_STR(buf, "2000-02-29T00:00:00Z");
+	format_time(1795950000, buf, sizeof(buf));
+	CHECK_STR(buf, "2026-11-29T11:00:00Z");
+	format_time(4102444799LL, buf, sizeof(buf));
+	CHECK_STR(buf, "2099-12-31T23:59:59Z");
+}
+
+UNIT_MAIN(UNIT_T(format_time_gives_utc_iso_8601_without_the_time_zone),
+	  UNIT_T(parse_hex_takes_digits_and_an_optional_0x_and_rejects_the_rest),
 	  UNIT_T(root_path_puts_every_absolute_path_under_the_root))
