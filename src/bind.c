@@ -120,6 +120,33 @@ static char *host_module_for(struct kmod_ctx *ctx, const struct pci_dev *d, cons
 	return module;
 }
 
+int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
+{
+	int r;
+
+	r = write_dev_attr(d, "driver_override", "\n");
+	if (r < 0)
+		return fail(err, r, "clear driver_override");
+	pci_refresh_driver(d);
+	if (d->driver && streq(d->driver, "vfio-pci")) {
+		r = unbind(d);
+		if (r < 0)
+			return fail(err, r, "unbind from 'vfio-pci'");
+		pci_refresh_driver(d);
+	}
+	if (!d->driver) {
+		r = write_bus_attr("drivers_probe", d->addr);
+		pci_refresh_driver(d);
+		if (r < 0 && !d->driver)
+			return fail(err, r, "probe for '%s'", host ? host : "a host driver");
+	}
+	/* a device that had no driver (its module not loaded yet) may stay without one */
+	if (host && (!d->driver || !streq(d->driver, host)))
+		return fail(err, -EIO, "verify: driver is '%s' after probe, not '%s'",
+			    d->driver ? d->driver : "none", host);
+	return 0;
+}
+
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err)
 {

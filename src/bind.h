@@ -17,6 +17,12 @@ struct bind_error {
  * or a negative errno with err->step set.
  */
 int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err);
+/*
+ * Undoes a claim that did not complete (SPEC §7: all or nothing per IOMMU group): the override
+ * cleared, unbound from vfio-pci, probed, and back on host (NULL: any driver, or none, as it
+ * was). 0, or a negative errno with err->step set.
+ */
+int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err);
 /* Release: override cleared, unbound from vfio-pci, host module loaded, probed, verified. */
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err);

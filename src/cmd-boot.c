@@ -35,6 +35,7 @@ static void record_config_errors(const struct config *cfg)
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
+	bool *handled;
 	int failed = 0, r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
@@ -63,15 +64,17 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return 0;
 	}
 	session_plan(&s, NULL);
+	handled = xcalloc(s.devs.n, sizeof(bool));
 	for (size_t i = 0; i < s.devs.n; i++) {
 		const struct verdict *v = &s.plan.v[i];
 
 		if (v->decision == DEC_REFUSE)
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
-		else if (v->decision == DEC_CLAIM &&
-			 claim_device(&s, i, "initramfs") == CLAIM_FAILED)
+		else if (v->decision == DEC_CLAIM && !handled[i] &&
+			 claim_group(&s, i, "initramfs", handled) == CLAIM_FAILED)
 			failed++;
 	}
+	free(handled);
 	session_close(&s);
 	return failed ? EXIT_RUNTIME : 0;
 }

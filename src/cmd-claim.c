@@ -14,6 +14,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	};
 	struct session s;
 	struct rule rule;
+	bool *handled;
 	const char *bad = NULL, *why = NULL;
 	bool force = false;
 	int c, failed = 0, matched = 0;
@@ -45,6 +46,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_info("vfio_claim=off is on the kernel command line: only the devices named "
 			 "here are claimed");
 	session_plan(&s, &rule);
+	handled = xcalloc(s.devs.n, sizeof(bool));
 	for (size_t i = 0; i < s.devs.n; i++) {
 		const struct verdict *v = &s.plan.v[i];
 		bool named = false;
@@ -55,8 +57,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			continue;
 		if (named)
 			matched++;
-		if (v->decision == DEC_CLAIM) {
-			enum claim_result cr = claim_device(&s, i, "manual");
+		if (v->decision == DEC_CLAIM && handled[i]) {
+			continue;
+		} else if (v->decision == DEC_CLAIM) {
+			enum claim_result cr = claim_group(&s, i, "manual", handled);
 			if (cr == CLAIM_FAILED)
 				failed++;
 			else if (cr == CLAIM_ALREADY)
@@ -70,6 +74,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_error("no PCI device matches the selectors given");
 		failed++;
 	}
+	free(handled);
 	session_close(&s);
 	rule_free(&rule);
 	return failed ? EXIT_RUNTIME : 0;

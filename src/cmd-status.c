@@ -43,26 +43,42 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		bool has = state_read(addrs.v[k], &st) == 0;
 		const char *state = has ? kv_get(&st, "state") : "claimed";
 		bool holds = driver && streq(driver, "vfio-pci");
+		char *override = NULL;
+		/* no entry: the kernel's vfio-pci.ids= took it, unless our override is there
+		 * (an entry that could not be written: the next run writes it) */
+		const char *stage = "kernel", *rule = "vfio-pci.ids=";
+
+		if (!has && i >= 0 &&
+		    pci_read_attr(&s.devs.v[i], "driver_override", &override) == 0 &&
+		    streq(override, "vfio-pci")) {
+			stage = "?";
+			rule =
+			    "vfio-claim (its state entry is missing: the next 'vfio-claim boot' or "
+			    "'claim' writes it)";
+		}
+		free(override);
+		if (has) {
+			stage = kv_get(&st, "stage") ?: "?";
+			rule = kv_get(&st, "rule") ?: "";
+		}
 
 		if (opts->json) {
 			jsonw_object_open(&w, NULL);
 			jsonw_string(&w, "device", addrs.v[k]);
-			jsonw_string(&w, "stage", has ? kv_get(&st, "stage") : "kernel");
+			jsonw_string(&w, "stage", stage);
 			jsonw_string(&w, "state", state);
 			jsonw_string(&w, "host_driver", has ? kv_get(&st, "host_driver") : NULL);
 			jsonw_string(&w, "driver", driver);
 			jsonw_bool(&w, "holds", holds);
-			jsonw_string(&w, "rule", has ? kv_get(&st, "rule") : NULL);
+			jsonw_string(&w, "rule", rule);
 			jsonw_string(&w, "tag", has ? kv_get(&st, "tag") : NULL);
 			jsonw_string(&w, "time", has ? kv_get(&st, "time") : NULL);
 			jsonw_string(&w, "error", has ? kv_get(&st, "error") : NULL);
 			jsonw_object_close(&w);
 		} else {
-			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k],
-			       has ? kv_get(&st, "stage") ?: "?" : "kernel", state ? state : "?",
-			       has ? kv_get(&st, "host_driver") ?: "?" : "?",
-			       driver ? driver : "none", holds ? "yes" : "no",
-			       has ? kv_get(&st, "rule") ?: "" : "vfio-pci.ids=");
+			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k], stage,
+			       state ? state : "?", has ? kv_get(&st, "host_driver") ?: "?" : "?",
+			       driver ? driver : "none", holds ? "yes" : "no", rule);
 			if (has && kv_get(&st, "error"))
 				printf("\terror: %s\n", kv_get(&st, "error"));
 		}

@@ -109,8 +109,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			state = "refused";
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
 		} else if (v->decision == DEC_CLAIM) {
-			enum claim_result cr = claim_device(&s, (size_t)i, "udev");
-			state = cr == CLAIM_FAILED ? "failed" : "claimed";
+			enum claim_result cr = claim_group(&s, (size_t)i, "udev", NULL);
+			state = cr == CLAIM_FAILED    ? "failed"
+				: cr == CLAIM_SKIPPED ? "kept"
+						      : "claimed";
 		}
 		printf("VFIO_CLAIM=%s\nVFIO_CLAIM_REASON=%s\n", state, v->reason);
 	}

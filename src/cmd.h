@@ -71,7 +71,13 @@ struct kmod_ctx *session_kmod(struct session *s);
 const struct holders *session_holders(struct session *s);
 
 enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_FAILED };
-/* Claims one planned device and records it; logs what happened. */
-enum claim_result claim_device(struct session *s, size_t i, const char *stage);
+/*
+ * Claims planned device i together with the planned members of its IOMMU group, all or none
+ * (SPEC §7): a failure gives back the members already moved. Records each and logs what
+ * happened. A device released this boot (checked again under the lock) is skipped, unless
+ * the stage is "manual". handled (one flag per device, or NULL) marks the members taken care
+ * of, so that a caller going through every device does not try a failed group again.
+ */
+enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled);
 void print_config_errors(const struct config *cfg);
 void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, char **module);

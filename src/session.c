@@ -107,8 +107,9 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 		*driver = xstrdup(*module);
 }
 
-static void record(struct session *s, size_t i, const char *stage, const char *state,
-		   const char *host_driver, const char *host_module, const char *error)
+/* Writes a device's state entry; logs a failure (the caller's exit code says it too). */
+static int record(struct session *s, size_t i, const char *stage, const char *state,
+		  const char *host_driver, const char *host_module, const char *error)
 {
 	const struct pci_dev *d = &s->devs.v[i];
 	const struct verdict *v = &s->plan.v[i];
@@ -139,22 +140,66 @@ static void record(struct session *s, size_t i, const char *stage, const char *s
 		kv_set(&kv, "error", error);
 	r = state_write(d->addr, &kv);
 	if (r < 0)
-		log_error("%s: cannot write state file under '%s/run/vfio-claim/devices': %s",
+		log_error("%s: cannot write its state entry under '%s/run/vfio-claim/devices': %s; "
+			  "the next run of vfio-claim writes it again",
 			  d->addr, root_get(), state_strerror(r));
 	kv_free(&kv);
+	return r;
 }
 
-enum claim_result claim_device(struct session *s, size_t i, const char *stage)
+/* One planned member of an IOMMU group being claimed. */
+struct member {
+	size_t i;
+	char *before;	     /* the driver bound when we started, or NULL */
+	char *host, *module; /* the host driver (or the module that would take it) */
+	bool already;	     /* on vfio-pci and recorded as claimed: nothing to do */
+	bool touched;	     /* bind_claim() ran: undo it if the group fails */
+	int bound;	     /* bind_claim(): 0 on vfio-pci, 1 held by the override only */
+};
+
+/* The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order. */
+static struct member *group_members(const struct session *s, size_t i, size_t *n)
 {
-	struct pci_dev *d = &s->devs.v[i];
-	const struct verdict *v = &s->plan.v[i];
-	struct bind_error err = { { 0 } };
-	struct kv old = { 0 };
-	char *host = NULL, *module = NULL;
-	enum claim_result res;
-	struct perms p;
-	int lock, r, b;
-	bool bound;
+	int g = s->devs.v[i].iommu_group;
+	struct member *m = xcalloc(s->devs.n, sizeof(*m));
+
+	*n = 0;
+	for (size_t j = 0; j < s->devs.n; j++)
+		if (j == i ||
+		    (g >= 0 && s->devs.v[j].iommu_group == g && s->plan.v[j].decision == DEC_CLAIM))
+			m[(*n)++].i = j;
+	return m;
+}
+
+/* Gives every member touched so far back to the driver it had; logs each. */
+static void roll_back(struct session *s, struct member *m, size_t n)
+{
+	for (size_t k = n; k-- > 0;) {
+		struct pci_dev *d = &s->devs.v[m[k].i];
+		struct bind_error err = { { 0 } };
+		int r;
+
+		if (!m[k].touched)
+			continue;
+		r = bind_rollback(d, m[k].before, &err);
+		if (r < 0)
+			log_error("%s: could not give it back: %s failed: %s", d->addr, err.step,
+				  errstr(r));
+		else if (d->driver)
+			log_info("%s: given back to '%s'", d->addr, d->driver);
+		else
+			log_info("%s: left to its host driver's module, which is not loaded yet",
+				 d->addr);
+	}
+}
+
+enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled)
+{
+	bool manual = streq(stage, "manual");
+	struct member *m;
+	size_t n, done = 0;
+	enum claim_result res = CLAIM_DONE;
+	int lock, r;
 
 	r = state_prepare();
 	if (r < 0) {
@@ -168,44 +213,109 @@ enum claim_result claim_device(struct session *s, size_t i, const char *stage)
 			  state_strerror(lock));
 		return CLAIM_FAILED;
 	}
-	pci_refresh_driver(d);
-	if (d->driver && streq(d->driver, "vfio-pci") && state_read(d->addr, &old) == 0 &&
-	    streq(kv_get(&old, "state") ?: "", "claimed")) {
+	m = group_members(s, i, &n);
+	for (size_t k = 0; k < n && handled; k++)
+		handled[m[k].i] = true;
+	for (size_t k = 0; k < n; k++) {
+		struct pci_dev *d = &s->devs.v[m[k].i];
+		struct kv old;
+		const char *state;
+
+		pci_refresh_driver(d);
+		state_read(d->addr, &old);
+		state = kv_get(&old, "state") ?: "";
+		/* a release may have finished since the plan was made: it holds, under the lock */
+		if (!manual && streq(state, "released")) {
+			log_info("%s: released by hand this boot (vfio-claim release): not claimed "
+				 "again; 'vfio-claim claim %s' takes it",
+				 d->addr, d->addr);
+			kv_free(&old);
+			res = CLAIM_SKIPPED;
+			goto out;
+		}
+		m[k].already = d->driver && streq(d->driver, "vfio-pci") && streq(state, "claimed");
+		done += m[k].already;
+		kv_free(&old);
+	}
+	if (done == n) {
 		res = CLAIM_ALREADY; /* idempotent: the coldplug replay changes nothing */
 		goto out;
 	}
-	host_driver_of(s, d, &host, &module);
-	bound = d->driver && !streq(d->driver, "vfio-pci");
-	b = bind_claim(session_kmod(s), d, &err);
-	if (b < 0) {
-		char *e = xasprintf("%s failed: %s", err.step, errstr(b));
+
+	for (size_t k = 0; k < n; k++) {
+		struct pci_dev *d = &s->devs.v[m[k].i];
+		struct bind_error err = { { 0 } };
+		char *e;
+
+		if (m[k].already)
+			continue;
+		m[k].before =
+		    xstrdup(d->driver && !streq(d->driver, "vfio-pci") ? d->driver : NULL);
+		host_driver_of(s, d, &m[k].host, &m[k].module);
+		m[k].touched = true;
+		m[k].bound = bind_claim(session_kmod(s), d, &err);
+		if (m[k].bound >= 0)
+			continue;
+		/* all or nothing: a group split between vfio-pci and host drivers is useless */
+		e = xasprintf("%s failed: %s", err.step, errstr(m[k].bound));
 		log_error("%s: %s", d->addr, e);
-		record(s, i, stage, "failed", host, module, e);
+		if (n > 1)
+			log_error("IOMMU group %d is claimed whole or not at all: giving the other "
+				  "members back",
+				  d->iommu_group);
+		roll_back(s, m, n);
+		for (size_t j = 0; j < n; j++) {
+			char *why = j == k
+					? xstrdup(e)
+					: xasprintf("not claimed: %s of the same IOMMU group: %s",
+						    d->addr, e);
+			if (!m[j].already)
+				record(s, m[j].i, stage, "failed", m[j].host, m[j].module, why);
+			free(why);
+		}
 		free(e);
 		res = CLAIM_FAILED;
 		goto out;
 	}
-	record(s, i, stage, b == 1 ? "held" : "claimed", host, module, NULL);
-	if (b == 1)
-		log_warn("%s: kept from host drivers by driver_override, but vfio-pci did not bind "
-			 "(no IOMMU group): enable the IOMMU to use it",
-			 d->addr);
-	else
-		log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr,
-			 !host	 ? ""
-			 : bound ? ", taken from host driver '"
-				 : " before host module '",
-			 host ? host : "", host ? "'" : "", v->reason);
-	perms_effective(v->rule, &s->cfg, &p);
-	r = perms_apply(d->iommu_group, &p);
-	if (r < 0)
-		log_warn("%s: cannot set owner/group/mode of /dev/vfio/%d: %s, ignoring", d->addr,
-			 d->iommu_group, errstr(r));
-	res = b == 1 ? CLAIM_HELD : CLAIM_DONE;
+
+	for (size_t k = 0; k < n; k++) {
+		struct pci_dev *d = &s->devs.v[m[k].i];
+		const struct verdict *v = &s->plan.v[m[k].i];
+		const char *host = m[k].host;
+		struct perms p;
+
+		if (m[k].already)
+			continue;
+		/* the device stays claimed when its entry cannot be written: the next run repairs
+		 */
+		if (record(s, m[k].i, stage, m[k].bound == 1 ? "held" : "claimed", host,
+			   m[k].module, NULL) < 0)
+			res = CLAIM_FAILED;
+		if (m[k].bound == 1)
+			log_warn("%s: kept from host drivers by driver_override, but vfio-pci did "
+				 "not bind (no IOMMU group): enable the IOMMU to use it",
+				 d->addr);
+		else
+			log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr,
+				 !host	       ? ""
+				 : m[k].before ? ", taken from host driver '"
+					       : " before host module '",
+				 host ? host : "", host ? "'" : "", v->reason);
+		perms_effective(v->rule, &s->cfg, &p);
+		r = perms_apply(d->iommu_group, &p);
+		if (r < 0)
+			log_warn("%s: cannot set owner/group/mode of /dev/vfio/%d: %s, ignoring",
+				 d->addr, d->iommu_group, errstr(r));
+		if (res == CLAIM_DONE && m[k].bound == 1)
+			res = CLAIM_HELD;
+	}
 out:
-	kv_free(&old);
-	free(host);
-	free(module);
+	for (size_t k = 0; k < n; k++) {
+		free(m[k].before);
+		free(m[k].host);
+		free(m[k].module);
+	}
+	free(m);
 	state_unlock(lock);
 	return res;
 }

@@ -651,19 +651,41 @@ static int fk_errno(const char *s)
 	return (end != s && !*end && n > 0) ? (int)n : EIO;
 }
 
-/* Failure on request: DIR/.fakekernel/ADDR.fail-WHAT holds an errno name (or number). */
+/*
+ * Failure on request: DIR/.fakekernel/ADDR.fail-WHAT holds "ERRNO [COUNT [AFTER]]": an errno
+ * name (or number); with COUNT, only that many writes fail (the file is then removed), so that
+ * what follows a failure (a rollback) can be tested; with AFTER, that many writes succeed
+ * first. Without COUNT, every write fails for as long as the file exists. Called under the
+ * shim's lock.
+ */
 static int fk_requested_failure(const char *addr, const char *what)
 {
-	char path[PATH_MAX], buf[64];
+	char path[PATH_MAX], buf[64], name[32];
+	long count = 0, after = 0;
+	int n, pass;
+	FILE *f;
 
 	if (!*addr || strchr(addr, '/') ||
 	    fk_path(path, ".fakekernel/%s.fail-%s", addr, what) < 0 ||
 	    fk_read_small(path, buf, sizeof(buf)) < 0)
 		return 0;
-	for (char *p = buf; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '\r')
-			*p = '\0';
-	return fk_errno(buf);
+	n = sscanf(buf, "%31s %ld %ld", name, &count, &after);
+	if (n < 1)
+		return 0;
+	if (n == 1)
+		return fk_errno(name); /* every write, for as long as the file exists */
+	pass = after > 0;	       /* one of the writes that succeed first */
+	if (pass)
+		after--;
+	else
+		count--;
+	if (count <= 0 && after <= 0)
+		unlink(path);
+	else if ((f = real_fopen(path, "w"))) {
+		fprintf(f, "%s %ld %ld\n", name, count, after);
+		fclose(f);
+	}
+	return pass ? 0 : fk_errno(name);
 }
 
 /* The device name a bind/unbind/drivers_probe write carries (the kernel compares with
