@@ -4,9 +4,6 @@
  * replacing those in /usr/lib, read in lexical order; then the kernel command line. A file or a
  * parameter with an error is not applied at all.
  */
-#include "config.h"
-#include "log.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "config.h"
+#include "log.h"
 
 static const char *const conf_dirs[] = { "/usr/lib/vfio-claim.d", "/etc/vfio-claim.d" };
 
