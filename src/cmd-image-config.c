@@ -25,7 +25,7 @@
 
 /* One file of the image: its path under the root and under DESTDIR, and its text. */
 struct image_file {
-	char *path;
+	const char *path;
 	char *text; /* NULL: masked, a link to /dev/null */
 };
 
@@ -189,33 +189,37 @@ static void image_record(const char *destdir)
 	struct strv lines = { 0 };
 	struct image_file f = { .path = RECORD };
 	char *unresolved = NULL;
-	FILE *out;
+	FILE *mem;
 	size_t size;
 	int r;
 
 	r = root_devices_gather(&lines, &unresolved);
 	if (r > 0) {
 		log_warn(ROOT_DEVICES_IN_CHROOT);
-		return;
+		goto out;
 	}
-	if (r == 0) {
-		out = open_memstream(&f.text, &size);
-		if (!out)
-			abort();
-		fputs(header, out);
-		for (size_t i = 0; i < lines.n; i++)
-			fprintf(out, "%s\n", lines.v[i]);
-		if (fclose(out) != 0)
-			abort();
-		if (unresolved)
-			log_warn("root device '%s' not found", unresolved);
-		r = image_write(destdir, &f);
+	if (r < 0) {
+		log_warn("could not record the devices that carry / and /usr; the initramfs cannot "
+			 "protect them from claims");
+		goto out;
 	}
+	mem = open_memstream(&f.text, &size);
+	if (!mem)
+		abort();
+	fputs(header, mem);
+	for (size_t i = 0; i < lines.n; i++)
+		fprintf(mem, "%s\n", lines.v[i]);
+	if (fclose(mem) != 0)
+		abort();
+	if (unresolved)
+		log_warn("root device '%s' not found", unresolved);
+	r = image_write(destdir, &f);
 	if (r < 0)
 		log_warn(
 		    "could not write '%s%s': %s; the initramfs cannot protect the devices that "
 		    "carry / and /usr from claims",
 		    destdir, RECORD, errstr(r));
+out:
 	free(f.text);
 	free(unresolved);
 	strv_free(&lines);
