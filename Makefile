@@ -91,13 +91,12 @@ UDEVDIR       ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null)
 INITRAMFSDIR  ?= /usr/share/initramfs-tools
 DRACUTDIR     ?= /usr/lib/dracut/modules.d
 VENDORCONFDIR := /usr/lib/vfio-claim.d
-HELPERDIR     := /usr/lib/vfio-claim
 SUBST_SBIN    := sed -e 's|/usr/sbin/vfio-claim|$(SBINDIR)/vfio-claim|g'
 
 install: vfio-claim
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UDEVDIR)/rules.d \
 		$(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/init-top \
-		$(DESTDIR)$(DRACUTDIR)/90vfio-claim $(DESTDIR)$(HELPERDIR) \
+		$(DESTDIR)$(DRACUTDIR)/90vfio-claim \
 		$(DESTDIR)$(SYSCONFDIR)/vfio-claim.d $(DESTDIR)$(VENDORCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 vfio-claim $(DESTDIR)$(SBINDIR)/vfio-claim
@@ -111,7 +110,6 @@ install: vfio-claim
 		$(DESTDIR)$(INITRAMFSDIR)/scripts/init-top/00-vfio-claim \
 		$(DESTDIR)$(DRACUTDIR)/90vfio-claim/module-setup.sh \
 		$(DESTDIR)$(DRACUTDIR)/90vfio-claim/vfio-claim-boot.sh
-	install -m 0755 initramfs-hook/copy-config $(DESTDIR)$(HELPERDIR)/copy-config
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(SYSCONFDIR)/vfio-claim.d/
 	install -m 0644 docs/vfio-claim.8 $(DESTDIR)$(MANDIR)/man8/vfio-claim.8
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5

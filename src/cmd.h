@@ -28,7 +28,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_release, cmd_status,
-    cmd_root_devices;
+    cmd_root_devices, cmd_image_config;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.
@@ -81,3 +81,13 @@ enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_
 enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled);
 void print_config_errors(const struct config *cfg);
 void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, char **module);
+
+/*
+ * The lines of the root-device record ("path=..."; what `root-devices` prints), and the root=
+ * that was not found, or NULL. 0; 1 in a chroot, where nothing is known; or a negative errno
+ * when the devices cannot be read (logged by session_open()).
+ */
+int root_devices_gather(struct strv *lines, char **unresolved);
+#define ROOT_DEVICES_IN_CHROOT                                                                     \
+	"running in a chroot: the root device of the system being built is not known here, none "  \
+	"is recorded"

@@ -242,12 +242,44 @@ struct file_result {
 	int allow_boot_vga, keep_usb, group_policy; /* -1: not set */
 };
 
-static void split_words(char *line, struct strv *words)
+static bool is_blank(char c)
 {
-	char *save = NULL;
+	return c == ' ' || c == '\t' || c == '\r';
+}
 
-	for (char *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save))
-		strv_push(words, xstrdup(w));
+int config_line_words(const char *line, struct config_word **words, size_t *n)
+{
+	size_t len = 0, cap = 0, i = 0, end;
+
+	*words = NULL;
+	*n = 0;
+	/* a comment starts with '#' at the start of the line or after a space or tab */
+	for (end = 0; line[end]; end++)
+		if (line[end] == '#' && (end == 0 || line[end - 1] == ' ' || line[end - 1] == '\t'))
+			break;
+	for (size_t k = 0; k < end; k++) {
+		unsigned char c = (unsigned char)line[k];
+		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+			return -EINVAL;
+	}
+	while (i < end) {
+		size_t start;
+
+		while (i < end && is_blank(line[i]))
+			i++;
+		if (i == end)
+			break;
+		start = i;
+		while (i < end && !is_blank(line[i]))
+			i++;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			*words = xrealloc(*words, cap * sizeof(**words));
+		}
+		(*words)[len++] = (struct config_word){ .start = start, .len = i - start };
+	}
+	*n = len;
+	return 0;
 }
 
 static int parse_line(struct file_result *fr, char **w, size_t n, const char **bad,
@@ -359,27 +391,22 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 
 	/* strtok would skip empty lines and lose the numbering: walk the lines by hand */
 	for (line = copy; p && *p; line = (char *)p) {
-		char *nl = strchr(line, '\n'), *hash;
+		char *nl = strchr(line, '\n');
 		struct strv words = { 0 };
+		struct config_word *pos = NULL;
+		size_t npos = 0;
 		const char *bad = NULL, *why = NULL;
 
 		lineno++;
 		p = nl ? nl + 1 : NULL;
 		if (nl)
 			*nl = '\0';
-		for (hash = line; (hash = strchr(hash, '#'));) {
-			if (hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
-				*hash = '\0';
-				break;
-			}
-			hash++;
+		if (config_line_words(line, &pos, &npos) < 0) {
+			config_add_error(cfg, file, lineno, "control character in line");
+			goto next;
 		}
-		for (const unsigned char *c = (const unsigned char *)line; *c; c++)
-			if ((*c < 0x20 && *c != '\t' && *c != '\r') || *c == 0x7f) {
-				config_add_error(cfg, file, lineno, "control character in line");
-				goto next;
-			}
-		split_words(line, &words);
+		for (size_t i = 0; i < npos; i++)
+			strv_push(&words, xstrndup(line + pos[i].start, pos[i].len));
 		if (words.n == 0)
 			goto next;
 		if (parse_line(&fr, words.v, words.n, &bad, &why) < 0)
@@ -391,6 +418,7 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 			fr.excludes.v[fr.excludes.n - 1].origin = xasprintf("%s:%u", file, lineno);
 	next:
 		strv_free(&words);
+		free(pos);
 	}
 	free(copy);
 
@@ -512,26 +540,29 @@ void config_parse_cmdline(struct config *cfg, const char *cmdline)
 	strv_free(&words);
 }
 
-static bool is_masked(const char *path)
+bool config_file_masked(const char *path)
 {
-	char buf[PATH_MAX];
-	ssize_t k = readlink(path, buf, sizeof(buf) - 1);
+	char buf[PATH_MAX], *full = root_path("%s", path);
+	ssize_t k = readlink(full, buf, sizeof(buf) - 1);
 
+	free(full);
 	if (k < 0)
 		return false;
 	buf[k] = '\0';
 	return streq(buf, "/dev/null");
 }
 
-void config_load(struct config *cfg)
+/* qsort: "/DIR/NAME.conf" paths by NAME */
+static int cmp_file_name(const void *a, const void *b)
 {
-	struct strv names = { 0 }, paths = { 0 };
-	char *p;
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->perms.mode = -1;
-	cfg->keep_usb = true;
+	return strcmp(strrchr(x, '/') + 1, strrchr(y, '/') + 1);
+}
 
+void config_files(struct strv *paths)
+{
+	memset(paths, 0, sizeof(*paths));
 	/* later folders replace same-named files of earlier ones */
 	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
 		char *dir = root_path("%s", conf_dirs[i]);
@@ -539,21 +570,19 @@ void config_load(struct config *cfg)
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
-			size_t len = strlen(de->d_name);
-			size_t j;
+			size_t len = strlen(de->d_name), j;
 
 			if (de->d_name[0] == '.' || len < 6 ||
 			    !streq(de->d_name + len - 5, ".conf"))
 				continue;
-			for (j = 0; j < names.n; j++)
-				if (streq(names.v[j], de->d_name))
+			for (j = 0; j < paths->n; j++)
+				if (streq(strrchr(paths->v[j], '/') + 1, de->d_name))
 					break;
-			if (j < names.n) {
-				free(paths.v[j]);
-				paths.v[j] = xasprintf("%s/%s", conf_dirs[i], de->d_name);
+			if (j < paths->n) {
+				free(paths->v[j]);
+				paths->v[j] = xasprintf("%s/%s", conf_dirs[i], de->d_name);
 			} else {
-				strv_push(&names, xstrdup(de->d_name));
-				strv_push(&paths, xasprintf("%s/%s", conf_dirs[i], de->d_name));
+				strv_push(paths, xasprintf("%s/%s", conf_dirs[i], de->d_name));
 			}
 		}
 		if (d)
@@ -561,24 +590,26 @@ void config_load(struct config *cfg)
 		free(dir);
 	}
 	/* lexical order of file name */
-	for (size_t i = 0; i + 1 < names.n; i++)
-		for (size_t j = i + 1; j < names.n; j++)
-			if (strcmp(names.v[i], names.v[j]) > 0) {
-				char *t = names.v[i];
-				names.v[i] = names.v[j];
-				names.v[j] = t;
-				t = paths.v[i];
-				paths.v[i] = paths.v[j];
-				paths.v[j] = t;
-			}
+	if (paths->n > 1)
+		qsort(paths->v, paths->n, sizeof(*paths->v), cmp_file_name);
+}
+
+void config_load_files(struct config *cfg)
+{
+	struct strv paths;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->perms.mode = -1;
+	cfg->keep_usb = true;
+
+	config_files(&paths);
 	for (size_t i = 0; i < paths.n; i++) {
-		char *full = root_path("%s", paths.v[i]), *text = NULL;
+		char *full, *text = NULL;
 		int r;
 
-		if (is_masked(full)) {
-			free(full);
+		if (config_file_masked(paths.v[i]))
 			continue;
-		}
+		full = root_path("%s", paths.v[i]);
 		r = read_text(full, &text);
 		if (r < 0) {
 			config_add_error(cfg, paths.v[i], 0, "cannot read: %s", errstr(r));
@@ -589,9 +620,14 @@ void config_load(struct config *cfg)
 		}
 		free(full);
 	}
-	strv_free(&names);
 	strv_free(&paths);
+}
 
+void config_load(struct config *cfg)
+{
+	char *p;
+
+	config_load_files(cfg);
 	p = root_path("/proc/cmdline");
 	{
 		char *cmdline = NULL;

@@ -45,6 +45,24 @@ struct config {
 
 /* Reads the configuration folders and the kernel command line under the root. */
 void config_load(struct config *cfg);
+/* The configuration folders only, without the kernel command line. */
+void config_load_files(struct config *cfg);
+/*
+ * The files config_load() reads, as paths under the root (/etc/vfio-claim.d/NAME.conf): those of
+ * /usr/lib/vfio-claim.d and /etc/vfio-claim.d, a file in /etc replacing the same-named one in
+ * /usr/lib, in lexical order of file name. Masked files are listed too.
+ */
+void config_files(struct strv *paths);
+/* The file (a path under the root) is masked: a symlink to /dev/null. */
+bool config_file_masked(const char *path);
+/*
+ * One line (without its newline) cut as config_parse_text() cuts it: the words before the
+ * comment, as offsets into the line. 0, or -EINVAL for a control character (no words then).
+ */
+struct config_word {
+	size_t start, len;
+};
+int config_line_words(const char *line, struct config_word **words, size_t *n);
 void config_free(struct config *cfg);
 /* One configuration file's text: exported for the tests and for `claim` arguments. */
 void config_parse_text(struct config *cfg, const char *file, const char *text);

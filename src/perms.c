@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Owner, group and mode of /dev/vfio/N from the policy. */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,40 +11,99 @@
 
 #include "perms.h"
 
-/* /etc/passwd or /etc/group: "name:x:ID:..." */
-static long lookup_id(const char *file, const char *name)
+/* A decimal id below (id_t)-1, which chown() reads as "unchanged"; 1 if s is not a number. */
+static int parse_id(const char *s, unsigned long *id)
 {
-	char *p, *text = NULL, *save = NULL;
-	long id = -1;
+	unsigned long long v = 0;
 
-	if (!name)
-		return -1;
-	if (name[strspn(name, "0123456789")] == '\0')
-		return strtol(name, NULL, 10);
-	p = root_path("%s", file);
-	if (read_text(p, &text) == 0) {
-		for (char *line = strtok_r(text, "\n", &save); line && id < 0;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char *c1 = strchr(line, ':'), *c2;
-			if (!c1)
-				continue;
-			*c1 = '\0';
-			c2 = strchr(c1 + 1, ':');
-			if (streq(line, name) && c2)
-				id = strtol(c2 + 1, NULL, 10);
-		}
-		free(text);
+	if (!*s || s[strspn(s, "0123456789")] != '\0')
+		return 1;
+	for (; *s; s++) {
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (v >= (uid_t)-1)
+			return -ERANGE;
 	}
-	free(p);
-	return id < 0 ? -2 : id;
+	*id = (unsigned long)v;
+	return 0;
+}
+
+int perms_user_id(const char *name, uid_t *uid)
+{
+	unsigned long id;
+	struct passwd *pw;
+	char *path;
+	FILE *f;
+	int r = parse_id(name, &id);
+
+	if (r <= 0) {
+		if (r == 0)
+			*uid = (uid_t)id;
+		return r;
+	}
+	path = root_path("/etc/passwd");
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return -errno;
+	r = -ENOENT;
+	while ((pw = fgetpwent(f)))
+		if (streq(pw->pw_name, name)) {
+			*uid = pw->pw_uid;
+			r = 0;
+			break;
+		}
+	fclose(f);
+	return r;
+}
+
+int perms_group_id(const char *name, gid_t *gid)
+{
+	unsigned long id;
+	struct group *gr;
+	char *path;
+	FILE *f;
+	int r = parse_id(name, &id);
+
+	if (r <= 0) {
+		if (r == 0)
+			*gid = (gid_t)id;
+		return r;
+	}
+	path = root_path("/etc/group");
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return -errno;
+	r = -ENOENT;
+	while ((gr = fgetgrent(f)))
+		if (streq(gr->gr_name, name)) {
+			*gid = gr->gr_gid;
+			r = 0;
+			break;
+		}
+	fclose(f);
+	return r;
 }
 
 int perms_resolve(const struct perms *p, long *uid, long *gid)
 {
-	*uid = lookup_id("/etc/passwd", p->owner);
-	*gid = lookup_id("/etc/group", p->group);
-	if (*uid == -2 || *gid == -2)
-		return -ENOENT;
+	uid_t u;
+	gid_t g;
+	int r;
+
+	*uid = *gid = -1;
+	if (p->owner) {
+		r = perms_user_id(p->owner, &u);
+		if (r < 0)
+			return r;
+		*uid = (long)u;
+	}
+	if (p->group) {
+		r = perms_group_id(p->group, &g);
+		if (r < 0)
+			return r;
+		*gid = (long)g;
+	}
 	return 0;
 }
 

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include "config.h"
 
-/* Names to numbers through the root's /etc/passwd and /etc/group (no NSS: works in initramfs). */
+/*
+ * A user or group name, or a number, to its id through the root's /etc/passwd or /etc/group
+ * (fgetpwent/fgetgrent on root_path(): no NSS, so it works in the initramfs and under --root).
+ * 0; -ENOENT when the name is not there; -ERANGE for a number that does not fit uid_t/gid_t;
+ * another negative errno when the file cannot be read.
+ */
+int perms_user_id(const char *name, uid_t *uid);
+int perms_group_id(const char *name, gid_t *gid);
+/* Both names of p: *uid, *gid are -1 where p names none. 0, or a negative errno as above. */
 int perms_resolve(const struct perms *p, long *uid, long *gid);
 /* The permissions for a device's group node: its claim's, else the default. */
 void perms_effective(const struct rule *rule, const struct config *cfg, struct perms *out);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Packaging checks: builds the Debian package from a copy of the work tree (the repository stays
 # clean), then checks what a user installs: the files the contract requires, the update-initramfs
-# trigger, the conffile, the initramfs-tools ORDER, copy-config, the shell scripts, the man pages,
-# and lintian. Assumes the build dependencies of debian/control are installed; the checks that
+# trigger, the conffile, the initramfs-tools ORDER, the hooks' use of "vfio-claim image-config",
+# the shell scripts, the man pages, and lintian. Assumes the build dependencies of debian/control are installed; the checks that
 # need initramfs-tools, lintian, shellcheck or man-db are skipped when it is missing.
 #
 # usage: tests/test-packaging.sh
@@ -123,7 +123,6 @@ pkg_main() {
         /usr/share/initramfs-tools/scripts/init-top/00-vfio-claim:-rwxr-xr-x \
         /usr/lib/dracut/modules.d/90vfio-claim/module-setup.sh:-rwxr-xr-x \
         /usr/lib/dracut/modules.d/90vfio-claim/vfio-claim-boot.sh:-rwxr-xr-x \
-        /usr/lib/vfio-claim/copy-config:-rwxr-xr-x \
         /etc/vfio-claim.d/example.conf:-rw-r--r-- \
         /usr/lib/vfio-claim.d/:drwxr-xr-x \
         /usr/share/man/man8/vfio-claim.8.gz:-rw-r--r-- \
@@ -181,37 +180,59 @@ pkg_main() {
             "initramfs-tools is not installed"
     fi
 
-    # copy-config: names become numbers on claim and permissions lines; numbers, unknown names,
-    # line numbers and comments stay.
+    # One grammar: the hooks leave the configuration to the program (vfio-claim image-config,
+    # tested in tests/test-image-config.sh), and nothing under initramfs-hook/ or dracut/ reads it.
+    hook=$tmp/root/usr/share/initramfs-tools/hooks/vfio-claim
+    setup=$tmp/root/usr/lib/dracut/modules.d/90vfio-claim/module-setup.sh
+    pkg_check "the initramfs-tools hook writes the configuration with vfio-claim image-config" \
+        grep -qE '^[^#]*/usr/sbin/vfio-claim image-config "\$\{?DESTDIR\}?"' "$hook"
+    pkg_check "dracut's install() writes the configuration with vfio-claim image-config" \
+        sh -c 'grep -A1 -F "/usr/sbin/vfio-claim \${dracutsysrootdir:+--root \"\$dracutsysrootdir\"} \\" "$1" |
+               grep -qF "image-config \"\$initdir\""' sh "$setup"
+    pkg_check "dracut's check() asks vfio-claim image-config --needed" \
+        grep -qF 'image-config --needed' "$setup"
+    pkg_check "the package ships no copy-config helper (no /usr/lib/vfio-claim/)" \
+        sh -c '! grep -q "^\./usr/lib/vfio-claim/" "$1"' sh "$tmp/contents"
+    for f in "$top"/initramfs-hook/* "$top"/dracut/*/*; do
+        # code only, not comments: no grep, awk, sed or getent, no configuration or user database
+        pkg_check "${f#"$top"/} does not read the configuration itself" \
+            sh -c '! sed "s/#.*//" "$1" |
+                   grep -qE "(^|[^[:alnum:]_-])(grep|awk|sed|getent)([^[:alnum:]_-]|\$)|vfio-claim\.d|/etc/(passwd|group)"' \
+            sh "$f"
+    done
+
+    # dracut's functions on a --sysroot, with the installed program in place of /usr/sbin/vfio-claim
+    # (as make install's SBINDIR does) and dracut's own functions stubbed.
     sysroot=$tmp/sysroot
-    mkdir -p "$sysroot/etc/vfio-claim.d" "$sysroot/usr/lib/vfio-claim.d"
+    mkdir -p "$sysroot/etc/vfio-claim.d" "$tmp/initdir"
     printf '%s\n' 'root:x:0:0::/root:/bin/sh' 'qemu:x:64055:108::/nonexistent:/usr/sbin/nologin' \
         >"$sysroot/etc/passwd"
     printf '%s\n' 'root:x:0:' 'kvm:x:108:' >"$sysroot/etc/group"
-    printf '%s\n' '# owner=qemu in a comment stays' \
-        'claim 0000:01:00.0 owner=qemu group=kvm mode=0660 # group=kvm' \
-        'permissions owner=1000 group=nosuchgroup' \
-        'exclude 01:00.1' >"$sysroot/etc/vfio-claim.d/vm.conf"
-    printf '%s\n' '# owner=qemu in a comment stays' \
-        'claim 0000:01:00.0 owner=64055 group=108 mode=0660 # group=kvm' \
-        'permissions owner=1000 group=nosuchgroup' \
-        'exclude 01:00.1' >"$tmp/expected.conf"
-    ln -s /dev/null "$sysroot/etc/vfio-claim.d/masked.conf"
-    echo "claim gpu group=kvm" >"$sysroot/usr/lib/vfio-claim.d/50-vendor.conf"
-    "$tmp/root/usr/lib/vfio-claim/copy-config" "$tmp/image" "$sysroot" 2>"$tmp/copy.err"
-    pkg_check "copy-config replaces user and group names by numbers, keeps numbers and comments" \
-        cmp -s "$tmp/expected.conf" "$tmp/image/etc/vfio-claim.d/vm.conf"
-    pkg_check "copy-config warns about a group name that does not resolve, with FILE:LINE" \
-        grep -q "/etc/vfio-claim.d/vm.conf:3: group 'nosuchgroup'" "$tmp/copy.err"
-    pkg_check "copy-config copies /usr/lib/vfio-claim.d too" \
-        grep -qx 'claim gpu group=108' "$tmp/image/usr/lib/vfio-claim.d/50-vendor.conf"
-    pkg_check "copy-config keeps a file masked by a link to /dev/null masked" \
-        sh -c '[ "$(readlink "$1")" = /dev/null ]' sh "$tmp/image/etc/vfio-claim.d/masked.conf"
+    sed "s|/usr/sbin/vfio-claim|$tmp/root/usr/sbin/vfio-claim|g" "$setup" >"$tmp/module-setup.sh"
+    dracut_call() { # FUNCTION: its exit status
+        bash -c 'require_binaries() { :; }; inst_multiple() { :; }; inst_rules() { :; }
+                 inst_hook() { :; }; derror() { echo "$*" >&2; }
+                 hostonly=yes dracutsysrootdir=$2 initdir=$3 moddir=/nonexistent
+                 . "$1" && "$4"' sh "$tmp/module-setup.sh" "$sysroot" "$tmp/initdir" "$1" \
+            2>>"$tmp/dracut.err"
+    }
+    echo "exclude gpu" >"$sysroot/etc/vfio-claim.d/vm.conf"
+    pkg_check "dracut check(): a host-only image leaves the module out when nothing is claimed" \
+        sh -c '[ "$1" = 255 ]' sh "$(dracut_call check; echo $?)"
+    printf '%s\n' '# a comment' 'claim 0000:01:00.0 owner=qemu group=kvm # group=kvm' \
+        >"$sysroot/etc/vfio-claim.d/vm.conf"
+    pkg_check "dracut check(): a host-only image carries the module when a file claims" \
+        dracut_call check
+    pkg_check "dracut install() writes the configuration with the sysroot's numbers" \
+        sh -c 'dracut_ok=$1; [ "$dracut_ok" = 0 ] &&
+               grep -qx "claim 0000:01:00.0 owner=64055 group=108 # group=kvm" \
+                   "$2/etc/vfio-claim.d/vm.conf"' sh "$(dracut_call install; echo $?)" \
+        "$tmp/initdir"
+    [ -s "$tmp/dracut.err" ] && sed 's/^/# /' "$tmp/dracut.err"
 
     if command -v shellcheck >/dev/null 2>&1; then
         for script in usr/share/initramfs-tools/hooks/vfio-claim \
             usr/share/initramfs-tools/scripts/init-top/00-vfio-claim \
-            usr/lib/vfio-claim/copy-config \
             usr/lib/dracut/modules.d/90vfio-claim/module-setup.sh \
             usr/lib/dracut/modules.d/90vfio-claim/vfio-claim-boot.sh; do
             # SC1091: the framework headers source files that shellcheck cannot follow

@@ -3,17 +3,6 @@
 # with the program, its udev rule, its configuration and the vfio modules in the image.
 # shellcheck disable=SC2154 # dracut sets $dracutsysrootdir, $hostonly, $initdir and $moddir
 
-# Whether any configuration file has a claim directive.
-vfio_claim_configured() {
-    local _f
-    for _f in "$dracutsysrootdir"/usr/lib/vfio-claim.d/*.conf \
-        "$dracutsysrootdir"/etc/vfio-claim.d/*.conf; do
-        [[ -f $_f ]] || continue
-        grep -qE '^[[:space:]]*claim([[:space:]]|$)' "$_f" && return 0
-    done
-    return 1
-}
-
 # called by dracut
 check() {
     require_binaries /usr/sbin/vfio-claim || return 1
@@ -22,7 +11,8 @@ check() {
     # works. A host-only image carries it once this host configures a claim, or on request
     # (add_dracutmodules+=" vfio-claim ").
     [[ $hostonly ]] || return 0
-    vfio_claim_configured && return 0
+    /usr/sbin/vfio-claim ${dracutsysrootdir:+--root "$dracutsysrootdir"} image-config --needed \
+        && return 0
     return 255
 }
 
@@ -44,21 +34,15 @@ install() {
     inst_multiple /usr/sbin/vfio-claim
     inst_rules 70-vfio-claim.rules
 
-    # The configuration, with user and group names turned into numbers: the image has no user
-    # database.
-    /usr/lib/vfio-claim/copy-config "$initdir" "$dracutsysrootdir" \
-        || derror "vfio-claim: could not copy the configuration into the initramfs"
-
-    # The PCI devices that carry / and /usr. Before udevd runs, their storage drivers are not
-    # bound yet, so "vfio-claim boot" cannot find them from root= and reads this record instead.
-    mkdir -p "$initdir/etc/vfio-claim"
-    if ! {
-        echo "# The PCI devices that carried / and /usr when this initramfs was built"
-        /usr/sbin/vfio-claim ${dracutsysrootdir:+--root "$dracutsysrootdir"} root-devices
-    } > "$initdir/etc/vfio-claim/root-devices"; then
-        rm -f "$initdir/etc/vfio-claim/root-devices"
-        dwarn "vfio-claim: could not record the devices that carry / and /usr;" \
-            "the initramfs cannot protect them from claims"
+    # The configuration, with user and group names turned into numbers (the image has no user
+    # database), and the record of the PCI devices that carry / and /usr (before udevd runs,
+    # their storage drivers are not bound yet, so "vfio-claim boot" cannot find them from root=
+    # and reads the record instead). The program writes both: nothing here reads the
+    # configuration.
+    if ! /usr/sbin/vfio-claim ${dracutsysrootdir:+--root "$dracutsysrootdir"} \
+        image-config "$initdir"; then
+        derror "vfio-claim: could not write the configuration into the initramfs"
+        return 1
     fi
 
     inst_hook pre-udev 00 "$moddir/vfio-claim-boot.sh"
