@@ -24,6 +24,11 @@ static void record_config_errors(const struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->broken_files.n; i++)
 		fprintf(f, "not applied: %s\n", cfg->broken_files.v[i]);
+	if (cfg->exclude_unknown)
+		fprintf(f,
+			"nothing claimed from the configuration: the exclude at %s could not be "
+			"read\n",
+			cfg->exclude_unknown);
 	fclose(f);
 	r = len ? state_write_file("config-errors", text) : state_remove_file("config-errors");
 	if (r < 0)
@@ -51,8 +56,12 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	print_config_errors(&s.cfg);
 	for (size_t i = 0; i < s.cfg.broken_files.n; i++)
 		log_error("%s: not applied because of the errors above: nothing is claimed from it "
-			  "this boot",
+			  "this boot (its excludes that parse still apply)",
 			  s.cfg.broken_files.v[i]);
+	if (s.cfg.exclude_unknown)
+		log_error("an exclude could not be read (%s): the devices it meant are unknown, so "
+			  "nothing is claimed from the configuration this boot",
+			  s.cfg.exclude_unknown);
 	record_config_errors(&s.cfg);
 	r = udev_select_rules_write(&s.cfg);
 	if (r < 0)

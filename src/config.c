@@ -6,14 +6,18 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "log.h"
+#include "perms.h"
 
 static const char *const conf_dirs[] = { "/usr/lib/vfio-claim.d", "/etc/vfio-claim.d" };
 
@@ -84,6 +88,7 @@ void config_free(struct config *cfg)
 	free(cfg->errors);
 	free(cfg->root_arg);
 	free(cfg->usr_arg);
+	free(cfg->exclude_unknown);
 	strv_free(&cfg->files);
 	strv_free(&cfg->broken_files);
 	memset(cfg, 0, sizeof(*cfg));
@@ -119,6 +124,21 @@ static int parse_mode(const char *s, int *mode)
 }
 
 /* owner=, group=, mode= into perms; 1 if the word is not one of them */
+/* A number where a name may stand must fit uid_t/gid_t, below (id_t)-1 ("unchanged") */
+static bool id_fits(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (s[strspn(s, "0123456789")] != '\0')
+		return true; /* a name */
+	for (; *s; s++) {
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (v >= 4294967295ULL)
+			return false;
+	}
+	return true;
+}
+
 static int parse_perm_word(struct perms *p, const char *w, const char **why)
 {
 	if (strncmp(w, "owner=", 6) == 0) {
@@ -129,6 +149,10 @@ static int parse_perm_word(struct perms *p, const char *w, const char **why)
 		if (!valid_name(w + 6)) {
 			*why = "not a user name or number";
 			return -EINVAL;
+		}
+		if (!id_fits(w + 6)) {
+			*why = "a user id must be below 4294967295";
+			return -ERANGE;
 		}
 		p->owner = xstrdup(w + 6);
 		return 0;
@@ -141,6 +165,10 @@ static int parse_perm_word(struct perms *p, const char *w, const char **why)
 		if (!valid_name(w + 6)) {
 			*why = "not a group name or number";
 			return -EINVAL;
+		}
+		if (!id_fits(w + 6)) {
+			*why = "a group id must be below 4294967295";
+			return -ERANGE;
 		}
 		p->group = xstrdup(w + 6);
 		return 0;
@@ -379,28 +407,63 @@ static int parse_line(struct file_result *fr, char **w, size_t n, const char **b
 	return -EINVAL;
 }
 
-void config_parse_text(struct config *cfg, const char *file, const char *text)
+/* The first word of a line, as far as it can be read: "claim", "exclude", ... */
+static char *first_word(const char *line, size_t len)
+{
+	size_t i = 0, start;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	start = i;
+	while (i < len && (unsigned char)line[i] > 0x20 && line[i] != 0x7f && line[i] != '#')
+		i++;
+	return xstrndup(line + start, i - start);
+}
+
+/* owner=/group= names that the root's user database does not know: an error of the line */
+static int check_names(const struct config *cfg, const struct perms *p, const char **bad,
+		       const char **why)
+{
+	if (!cfg->check_name)
+		return 0;
+	if (p->owner && cfg->check_name(false, p->owner) < 0) {
+		*bad = p->owner;
+		*why = "no such user in the root's /etc/passwd";
+		return -ENOENT;
+	}
+	if (p->group && cfg->check_name(true, p->group) < 0) {
+		*bad = p->group;
+		*why = "no such group in the root's /etc/group";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void config_parse_buf(struct config *cfg, const char *file, const char *text, size_t len)
 {
 	struct file_result fr = {
 		.perms.mode = -1, .allow_boot_vga = -1, .keep_usb = -1, .group_policy = -1
 	};
-	char *copy = xstrdup(text), *line;
-	size_t nerr = cfg->nerrors;
+	size_t nerr = cfg->nerrors, off = 0;
 	unsigned lineno = 0;
-	const char *p = copy;
 
-	/* strtok would skip empty lines and lose the numbering: walk the lines by hand */
-	for (line = copy; p && *p; line = (char *)p) {
-		char *nl = strchr(line, '\n');
+	/* by length, not strtok: empty lines keep the numbering, a NUL byte is not the end */
+	while (off < len) {
+		const char *start = text + off, *nl = memchr(start, '\n', len - off);
+		size_t llen = nl ? (size_t)(nl - start) : len - off;
 		struct strv words = { 0 };
 		struct config_word *pos = NULL;
-		size_t npos = 0;
+		size_t npos = 0, nerr_line = cfg->nerrors;
 		const char *bad = NULL, *why = NULL;
+		char *line = NULL, *directive;
 
+		off += llen + (nl ? 1 : 0);
 		lineno++;
-		p = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
+		if (memchr(start, '\0', llen)) {
+			config_add_error(cfg, file, lineno, "NUL byte in line");
+			goto next;
+		}
+		line = xstrndup(start, llen);
 		if (config_line_words(line, &pos, &npos) < 0) {
 			config_add_error(cfg, file, lineno, "control character in line");
 			goto next;
@@ -409,30 +472,49 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 			strv_push(&words, xstrndup(line + pos[i].start, pos[i].len));
 		if (words.n == 0)
 			goto next;
-		if (parse_line(&fr, words.v, words.n, &bad, &why) < 0)
+		if (parse_line(&fr, words.v, words.n, &bad, &why) < 0) {
 			config_add_error(cfg, file, lineno, "'%s': %s", bad ? bad : words.v[0],
 					 why);
-		else if (fr.claims.n && !fr.claims.v[fr.claims.n - 1].origin)
-			fr.claims.v[fr.claims.n - 1].origin = xasprintf("%s:%u", file, lineno);
-		if (fr.excludes.n && !fr.excludes.v[fr.excludes.n - 1].origin)
+			goto next;
+		}
+		if (streq(words.v[0], "claim")) {
+			struct rule *r = &fr.claims.v[fr.claims.n - 1];
+			r->origin = xasprintf("%s:%u", file, lineno);
+			if (check_names(cfg, &r->perms, &bad, &why) < 0)
+				config_add_error(cfg, file, lineno, "'%s': %s", bad, why);
+		} else if (streq(words.v[0], "exclude")) {
 			fr.excludes.v[fr.excludes.n - 1].origin = xasprintf("%s:%u", file, lineno);
+		} else if (streq(words.v[0], "permissions") &&
+			   check_names(cfg, &fr.perms, &bad, &why) < 0) {
+			config_add_error(cfg, file, lineno, "'%s': %s", bad, why);
+		}
 	next:
+		/*
+		 * A line in error that is not plainly a claim, permissions or option line may have
+		 * been an exclude (or a misspelt one): the devices it meant are unknown.
+		 */
+		directive = first_word(start, strnlen(start, llen));
+		if (cfg->nerrors > nerr_line && !streq(directive, "claim") &&
+		    !streq(directive, "permissions") && !streq(directive, "option") &&
+		    !cfg->exclude_unknown)
+			cfg->exclude_unknown = xasprintf("%s:%u", file, lineno);
+		free(directive);
+		free(line);
 		strv_free(&words);
 		free(pos);
 	}
-	free(copy);
 
 	strv_push(&cfg->files, xstrdup(file));
+	/* the excludes that parse always apply: bad input never widens a claim */
+	rules_move(&cfg->excludes, &fr.excludes);
 	if (cfg->nerrors > nerr) {
-		/* a file with errors is not half-applied */
+		/* a file with errors is not half-applied: none of its claims or settings */
 		strv_push(&cfg->broken_files, xstrdup(file));
 		rules_free(&fr.claims);
-		rules_free(&fr.excludes);
 		perms_free(&fr.perms);
 		return;
 	}
 	rules_move(&cfg->claims, &fr.claims);
-	rules_move(&cfg->excludes, &fr.excludes);
 	if (fr.perms.owner || fr.perms.group || fr.perms.mode >= 0) {
 		perms_free(&cfg->perms);
 		cfg->perms = fr.perms;
@@ -443,6 +525,11 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 		cfg->keep_usb = fr.keep_usb;
 	if (fr.group_policy >= 0)
 		cfg->group_policy = (enum group_policy)fr.group_policy;
+}
+
+void config_parse_text(struct config *cfg, const char *file, const char *text)
+{
+	config_parse_buf(cfg, file, text, strlen(text));
 }
 
 /* Splits the kernel command line like the kernel does: spaces, with "double quotes". */
@@ -469,6 +556,13 @@ static void split_cmdline(const char *s, struct strv *out)
 	}
 }
 
+/* off, 0, no, false in any case: vfio_claim=off, the escape hatch from the boot menu */
+static bool is_off(const char *v)
+{
+	return strcasecmp(v, "off") == 0 || strcasecmp(v, "0") == 0 || strcasecmp(v, "no") == 0 ||
+	       strcasecmp(v, "false") == 0;
+}
+
 static void cmdline_param(struct config *cfg, const char *name, const char *value, bool exclude)
 {
 	struct strv parts = { 0 };
@@ -480,7 +574,7 @@ static void cmdline_param(struct config *cfg, const char *name, const char *valu
 		/* "off" anywhere in the value turns every claim off: claiming less is safe */
 		char *c2 = xstrdup(value), *s2 = NULL;
 		for (char *t = strtok_r(c2, ",", &s2); t; t = strtok_r(NULL, ",", &s2))
-			if (streq(t, "off"))
+			if (is_off(t))
 				cfg->off = true;
 		free(c2);
 		if (cfg->off) {
@@ -491,23 +585,41 @@ static void cmdline_param(struct config *cfg, const char *name, const char *valu
 	if (!*value || value[0] == ',' || value[strlen(value) - 1] == ',' || strstr(value, ",,")) {
 		config_add_error(cfg, name, 0,
 				 "'%s': empty selector in the list; parameter ignored", value);
-		free(copy);
-		return;
+		goto bad;
 	}
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		strv_push(&parts, xstrdup(t));
-	free(copy);
 	if (config_parse_rule_args(&rule, parts.v, parts.n, false, &bad, &why) < 0) {
 		config_add_error(cfg, name, 0, "'%s': %s; parameter ignored", bad ? bad : value,
 				 why);
 		rule_free(&rule);
+		goto bad;
 	} else {
 		struct rules *rs = exclude ? &cfg->excludes : &cfg->claims;
 		rule.origin = xstrdup("cmdline");
 		rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof(*rs->v));
 		rs->v[rs->n++] = rule;
 	}
+	goto out;
+bad:
+	/* a claim ignored claims less; an exclude ignored would claim more: claim nothing */
+	if (exclude && !cfg->exclude_unknown)
+		cfg->exclude_unknown = xstrdup(name);
+out:
+	free(copy);
 	strv_free(&parts);
+}
+
+/* "vfio-claim.exclude=X" -> "vfio_claim.exclude": the kernel reads '-' and '_' alike in names */
+static char *param_name(const char *w)
+{
+	size_t n = strcspn(w, "=");
+	char *name = xstrndup(w, n);
+
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	return name;
 }
 
 void config_parse_cmdline(struct config *cfg, const char *cmdline)
@@ -516,26 +628,32 @@ void config_parse_cmdline(struct config *cfg, const char *cmdline)
 
 	split_cmdline(cmdline, &words);
 	for (size_t i = 0; i < words.n; i++) {
-		const char *w = words.v[i];
+		const char *w = words.v[i], *eq = strchr(w, '=');
+		char *name = param_name(w);
 
-		if (strncmp(w, "vfio_claim=", 11) == 0)
-			cmdline_param(cfg, "vfio_claim", w + 11, false);
-		else if (strncmp(w, "vfio_claim.exclude=", 19) == 0)
-			cmdline_param(cfg, "vfio_claim.exclude", w + 19, true);
-		else if (streq(w, "vfio_claim") || strncmp(w, "vfio_claim.", 11) == 0 ||
-			 strncmp(w, "vfio-claim", 10) == 0)
+		if (streq(name, "vfio_claim") && eq)
+			cmdline_param(cfg, "vfio_claim", eq + 1, false);
+		else if (streq(name, "vfio_claim.exclude") && eq)
+			cmdline_param(cfg, "vfio_claim.exclude", eq + 1, true);
+		else if (strncmp(name, "vfio_claim", 10) == 0 &&
+			 (name[10] == '\0' || name[10] == '.')) {
 			config_add_error(
 			    cfg, "vfio_claim", 0,
 			    "'%s': unknown parameter: use vfio_claim=SEL[,SEL...], "
 			    "vfio_claim.exclude=SEL[,SEL...] or vfio_claim=off; ignored",
 			    w);
-		else if (strncmp(w, "root=", 5) == 0) {
+			/* vfio_claim.exclude without a value, a misspelt one: its devices unknown
+			 */
+			if (strncmp(name, "vfio_claim.ex", 13) == 0 && !cfg->exclude_unknown)
+				cfg->exclude_unknown = xstrdup(name);
+		} else if (strncmp(w, "root=", 5) == 0) {
 			free(cfg->root_arg);
 			cfg->root_arg = xstrdup(w + 5);
 		} else if (strncmp(w, "mount.usr=", 10) == 0) {
 			free(cfg->usr_arg);
 			cfg->usr_arg = xstrdup(w + 10);
 		}
+		free(name);
 	}
 	strv_free(&words);
 }
@@ -594,31 +712,139 @@ void config_files(struct strv *paths)
 		qsort(paths->v, paths->n, sizeof(*paths->v), cmp_file_name);
 }
 
+#define CONFIG_MAX_SIZE (1 << 20)
+
+/* A configuration folder or file that someone else could have written is not used. */
+static const char *untrusted(const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return "owned by another user";
+	if (st->st_mode & S_IWOTH)
+		return "writable by every user";
+	if ((st->st_mode & S_IWGRP) && st->st_gid != 0)
+		return "writable by a group other than root's";
+	return NULL;
+}
+
+/* "/etc/vfio-claim.d/a\nb.conf" -> "/etc/vfio-claim.d/a?b.conf", for messages */
+static char *printable(const char *s)
+{
+	char *p = xstrdup(s);
+
+	for (char *c = p; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return p;
+}
+
+/*
+ * One configuration file's text: a regular file (a FIFO or a device is an error, never a hang),
+ * at most CONFIG_MAX_SIZE bytes, that nobody but root can have written. *why: the reason.
+ */
+static int read_config_file(const char *full, char **text, size_t *len, const char **why)
+{
+	struct stat st;
+	int fd, r;
+
+	*why = NULL;
+	fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		r = -EINVAL;
+		goto out;
+	}
+	if ((*why = untrusted(&st))) {
+		r = -EPERM;
+		goto out;
+	}
+	r = read_fd(fd, text, CONFIG_MAX_SIZE, len);
+	if (r == -EFBIG)
+		*why = "larger than 1 MiB";
+out:
+	close(fd);
+	return r;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A file or folder that cannot be used: an error, and the excludes it may hold are unknown. */
+static void unusable(struct config *cfg, const char *path, char *message)
+{
+	char *name = printable(path);
+
+	config_add_error(cfg, name, 0, "%s", message);
+	strv_push(&cfg->broken_files, xstrdup(name));
+	if (!cfg->exclude_unknown)
+		cfg->exclude_unknown = xstrdup(name);
+	free(name);
+	free(message);
+}
+
 void config_load_files(struct config *cfg)
 {
+	bool bad_dir[ARRAY_SIZE(conf_dirs)] = { false };
 	struct strv paths;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->perms.mode = -1;
 	cfg->keep_usb = true;
+	cfg->check_name = perms_check_name;
 
+	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
+		char *dir = root_path("%s", conf_dirs[i]);
+		struct stat st;
+		const char *why;
+
+		if (stat(dir, &st) == 0 && (why = untrusted(&st))) {
+			unusable(
+			    cfg, conf_dirs[i],
+			    xasprintf("the folder is %s: not used; fix its owner and mode", why));
+			bad_dir[i] = true;
+		}
+		free(dir);
+	}
 	config_files(&paths);
 	for (size_t i = 0; i < paths.n; i++) {
+		const char *path = paths.v[i], *why = NULL;
 		char *full, *text = NULL;
+		size_t len = 0, k;
 		int r;
 
-		if (config_file_masked(paths.v[i]))
+		for (k = 0; k < ARRAY_SIZE(conf_dirs); k++)
+			if (bad_dir[k] && strncmp(path, conf_dirs[k], strlen(conf_dirs[k])) == 0 &&
+			    path[strlen(conf_dirs[k])] == '/')
+				break;
+		if (k < ARRAY_SIZE(conf_dirs) || config_file_masked(path))
+			continue; /* in a folder that is not used, or masked */
+		if (has_control(path)) {
+			unusable(cfg, path,
+				 xstrdup("the file name holds control characters: not used"));
 			continue;
-		full = root_path("%s", paths.v[i]);
-		r = read_text(full, &text);
-		if (r < 0) {
-			config_add_error(cfg, paths.v[i], 0, "cannot read: %s", errstr(r));
-			strv_push(&cfg->broken_files, xstrdup(paths.v[i]));
-		} else {
-			config_parse_text(cfg, paths.v[i], text);
-			free(text);
 		}
+		full = root_path("%s", path);
+		r = read_config_file(full, &text, &len, &why);
 		free(full);
+		if (r < 0) {
+			unusable(
+			    cfg, path,
+			    xasprintf("cannot read: %s%s", why ? why : errstr(r),
+				      r == -EPERM ? ": not used; fix its owner and mode" : ""));
+			continue;
+		}
+		config_parse_buf(cfg, path, text, len);
+		free(text);
 	}
 	strv_free(&paths);
 }

@@ -35,7 +35,14 @@ struct config {
 	struct perms perms; /* default for /dev/vfio/N */
 	bool allow_boot_vga, keep_usb;
 	enum group_policy group_policy;
-	bool off;		  /* vfio_claim=off */
+	bool off; /* vfio_claim=off */
+	/*
+	 * Where an exclude could not be parsed ("FILE:LINE", a file, or "vfio_claim.exclude"): the
+	 * devices it meant are unknown, so nothing is claimed from the configuration this boot.
+	 */
+	char *exclude_unknown;
+	/* Checks owner=/group= names while parsing (config_load sets it), or NULL: 0 or -errno */
+	int (*check_name)(bool group, const char *name);
 	char *root_arg, *usr_arg; /* root= and mount.usr= from the command line */
 	struct config_error *errors;
 	size_t nerrors;
@@ -66,6 +73,8 @@ int config_line_words(const char *line, struct config_word **words, size_t *n);
 void config_free(struct config *cfg);
 /* One configuration file's text: exported for the tests and for `claim` arguments. */
 void config_parse_text(struct config *cfg, const char *file, const char *text);
+/* The same for len bytes that may hold NUL bytes (an error at their line). */
+void config_parse_buf(struct config *cfg, const char *file, const char *text, size_t len);
 void config_parse_cmdline(struct config *cfg, const char *cmdline);
 int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool allow_options,
 			   const char **bad, const char **why);

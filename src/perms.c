@@ -85,6 +85,14 @@ int perms_group_id(const char *name, gid_t *gid)
 	return r;
 }
 
+int perms_check_name(bool group, const char *name)
+{
+	uid_t uid;
+	gid_t gid;
+
+	return group ? perms_group_id(name, &gid) : perms_user_id(name, &uid);
+}
+
 int perms_resolve(const struct perms *p, long *uid, long *gid)
 {
 	uid_t u;

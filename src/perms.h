@@ -13,6 +13,8 @@
  */
 int perms_user_id(const char *name, uid_t *uid);
 int perms_group_id(const char *name, gid_t *gid);
+/* For config.check_name: the name (or number) is known to the root's user database. */
+int perms_check_name(bool group, const char *name);
 /* Both names of p: *uid, *gid are -1 where p names none. 0, or a negative errno as above. */
 int perms_resolve(const struct perms *p, long *uid, long *gid);
 /* The permissions for a device's group node: its claim's, else the default. */

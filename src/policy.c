@@ -333,6 +333,13 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 		    "vfio_claim=off on the kernel command line: nothing is claimed this boot");
 	else if (xrule)
 		set(v, DEC_KEEP, xasprintf("excluded by %s ('%s')", xrule->origin, xsel->text));
+	else if (cfg->exclude_unknown && v->selected && !manual)
+		set(v, DEC_KEEP,
+		    xasprintf(
+			"an exclude could not be read (%s): the devices it meant are unknown, "
+			"so nothing is claimed from the configuration this boot; "
+			"'vfio-claim check' shows the error",
+			cfg->exclude_unknown));
 	else if (!v->selected)
 		set_static(v, DEC_KEEP,
 			   on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "

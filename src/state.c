@@ -210,7 +210,7 @@ static int read_at(int dirfd, const char *name, char **text)
 		close(fd);
 		return -EPERM;
 	}
-	r = read_fd(fd, text, 1 << 20);
+	r = read_fd(fd, text, 1 << 20, NULL);
 	close(fd);
 	return r;
 }

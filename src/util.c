@@ -150,7 +150,7 @@ char *root_path(const char *fmt, ...)
 	return s;
 }
 
-int read_fd(int fd, char **out, size_t max)
+int read_fd(int fd, char **out, size_t max, size_t *length)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -184,6 +184,8 @@ int read_fd(int fd, char **out, size_t max)
 	while (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	*out = buf;
+	if (length)
+		*length = len;
 	return 0;
 }
 
@@ -194,7 +196,7 @@ int read_text(const char *path, char **out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = read_fd(fd, out, SIZE_MAX / 4);
+	r = read_fd(fd, out, SIZE_MAX / 4, NULL);
 	close(fd);
 	return r;
 }

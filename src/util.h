@@ -41,8 +41,11 @@ char *root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* File helpers: 0 or a negative errno. */
 int read_text(const char *path, char **out); /* whole file, trailing newline stripped */
-/* The rest of an open file, at most max bytes (-EFBIG beyond), trailing newlines stripped. */
-int read_fd(int fd, char **out, size_t max);
+/*
+ * The rest of an open file, at most max bytes (-EFBIG beyond), trailing newlines stripped;
+ * *length (if not NULL): its length, which counts any NUL bytes in it.
+ */
+int read_fd(int fd, char **out, size_t max, size_t *length);
 int read_line_at(int dirfd, const char *name, char *buf, size_t size);
 int write_attr(const char *path, const char *value); /* one write(), like echo > sysfs */
 int write_atomic(const char *path, const char *content, unsigned mode);

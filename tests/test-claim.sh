@@ -220,13 +220,26 @@ test_kernel_cmdline_off_claims_nothing_even_with_configuration() {
 test_cmdline_claim_and_bad_parameter_at_boot() {
     fixture desktop
     : >"$ROOT/dev/kmsg"
-    cmdline "root=UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b vfio_claim=00:1f.6 vfio_claim.exclude=zz"
+    cmdline "root=UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b vfio_claim=00:1f.6 vfio_claim=zz"
     run boot
     assert_rc 0
     assert_driver 0000:00:1f.6 vfio-pci
     [ "$(state_of 0000:00:1f.6 rule)" = cmdline ] || fail "rule"
-    grep -q "vfio-claim: error: vfio_claim.exclude: 'zz'" "$ROOT/dev/kmsg" || fail "not on the console"
-    grep -q "vfio_claim.exclude: 'zz'" "$ROOT/run/vfio-claim/config-errors" || fail "not in the state dir"
+    grep -q "vfio-claim: error: vfio_claim: 'zz'" "$ROOT/dev/kmsg" || fail "not on the console"
+    grep -q "vfio_claim: 'zz'" "$ROOT/run/vfio-claim/config-errors" || fail "not in the state dir"
+}
+
+test_bad_cmdline_exclude_claims_nothing_that_boot_and_says_why() {
+    fixture desktop
+    : >"$ROOT/dev/kmsg"
+    cmdline "root=UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b vfio_claim=00:1f.6 vfio_claim.exclude=00:1f.6,zz"
+    run boot
+    assert_rc 0
+    assert_driver 0000:00:1f.6 e1000e
+    [ "$(override_of 0000:00:1f.6)" = "(null)" ] || fail "override written for what the exclude kept"
+    grep -q "an exclude could not be read (vfio_claim.exclude)" "$ROOT/dev/kmsg" || fail "not on the console"
+    run status
+    assert_out "nothing claimed from the configuration: the exclude at vfio_claim.exclude could not be read"
 }
 
 test_permissions_applied_to_dev_vfio_node() {
