@@ -7,9 +7,22 @@
 
 /*
  * The devices the host boots from (the protected set the policy takes as input): root= and
- * mount.usr= resolved with libblkid, the mount table, and the initramfs record.
+ * mount.usr= resolved with libblkid, the mount table's / and /usr, /etc/fstab (entries mounted at
+ * boot, swap), /etc/crypttab, resume=, and the initramfs record; through dm, md and LVM.
  */
 void rootdev_find(const struct config *cfg, const struct pci_list *devs,
 		  struct protected_list *out);
+
 /* The running process is in a chroot (an installer or image build): the root device is unknown. */
 bool rootdev_in_chroot(void);
+
+/*
+ * One line of /etc/fstab or /etc/crypttab (split and unescaped in place): 1 with the source it
+ * needs at boot in *spec (pointing into line) and the reason in *why (to free), as in "carries
+ * /home (from /etc/fstab)"; 0 with both NULL for a comment, a noauto entry, a pseudo or network
+ * file system, a file.
+ */
+int rootdev_fstab_line(char *line, const char **spec, char **why);
+int rootdev_crypttab_line(char *line, const char **spec, char **why);
+/* The value of the last NAME= on a kernel command line, or NULL (to free). */
+char *rootdev_cmdline_arg(const char *cmdline, const char *name);
