@@ -12,9 +12,17 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (r >= 0)
 		return r;
 
-	if (rootdev_in_chroot()) {
+	r = rootdev_in_chroot();
+	if (r > 0) {
 		log_warn("running in a chroot: the root device of the system being built is not "
 			 "known here, none is recorded");
+		return 0;
+	}
+	if (r < 0) {
+		log_warn(
+		    "cannot tell whether this runs in a chroot ('%s/proc/1/root': %s): the root "
+		    "device of the system being built may not be the one here, none is recorded",
+		    root_get(), errstr(r));
 		return 0;
 	}
 	if (session_open(&s) < 0)

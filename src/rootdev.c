@@ -398,14 +398,26 @@ static void walk_resume(struct protected_list *out)
 	free(p);
 }
 
-bool rootdev_in_chroot(void)
+int rootdev_chroot_verdict(int root_err, const struct stat *root, int init_err,
+			   const struct stat *init_root)
 {
-	struct stat a, b;
+	if (init_err < 0)
+		return init_err; /* /proc/1/root refused, or no /proc: cannot tell */
+	if (root_err < 0)
+		return root_err;
+	return root->st_dev != init_root->st_dev || root->st_ino != init_root->st_ino;
+}
 
-	/* only meaningful for the running system: /proc/1/root is init's root */
-	if (!root_is_host() || stat("/", &a) < 0 || stat("/proc/1/root/", &b) < 0)
-		return false;
-	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+int rootdev_in_chroot(void)
+{
+	char *root = root_path("/"), *init_root = root_path("/proc/1/root");
+	struct stat a, b;
+	int ra = stat(root, &a) < 0 ? -errno : 0;
+	int rb = stat(init_root, &b) < 0 ? -errno : 0;
+
+	free(root);
+	free(init_root);
+	return rootdev_chroot_verdict(ra, &a, rb, &b);
 }
 
 void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct protected_list *out)

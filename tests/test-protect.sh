@@ -3,6 +3,7 @@
 # /etc/crypttab sources and resume=, through dm (LVM) and md stacks, on the desktop-home fixture
 # (tests/mkfixture.py: / on the NVMe 3d:00.0; /home, swap, LUKS, an LVM volume and one RAID1
 # member on the second NVMe 04:00.0; the other RAID1 member on the SATA disk of 00:17.0).
+# Also: root-devices records nothing where it cannot tell whether it runs in a chroot.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -172,4 +173,24 @@ test_root_devices_records_the_home_disk() {
     assert_rc 0
     assert_out "path=0000:00:1b.0/00.0"
     assert_out "path=0000:00:1d.0/00.0"
+}
+
+test_root_devices_in_a_chroot_records_nothing() {
+    home_fixture
+    mkdir "$ROOT/other-root"
+    ln -sfn ../../other-root "$ROOT/proc/1/root"
+    run root-devices
+    assert_rc 0
+    [ -z "$OUT" ] || fail "a record was made in a chroot"
+    assert_err "running in a chroot"
+}
+
+test_root_devices_that_cannot_tell_whether_it_is_in_a_chroot_records_nothing() {
+    home_fixture
+    rm "$ROOT/proc/1/root"
+    run root-devices
+    assert_rc 0
+    [ -z "$OUT" ] || fail "a record was made though init's root could not be read"
+    assert_err "cannot tell whether this runs in a chroot ('$ROOT/proc/1/root': No such file or directory)"
+    assert_err "none is recorded"
 }

@@ -1,13 +1,92 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of src/rootdev.c: /etc/fstab and /etc/crypttab lines, and resume= on the kernel
- * command line.
+ * Unit tests of src/rootdev.c: the chroot decision (as systemd's running_in_chroot(), with
+ * "cannot tell" never reported as "not in a chroot"), /etc/fstab and /etc/crypttab lines, and
+ * resume= on the kernel command line.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rootdev.h"
 #include "unit.h"
 #include "util.h"
+
+TEST(chroot_verdict_compares_device_and_inode_and_cannot_tell_is_an_error)
+{
+	struct stat root = { .st_dev = 2049, .st_ino = 2 }, init = root;
+
+	CHECK(rootdev_chroot_verdict(0, &root, 0, &init) == 0);
+	init.st_ino = 131073;
+	CHECK(rootdev_chroot_verdict(0, &root, 0, &init) == 1);
+	init = root;
+	init.st_dev = 2050;
+	CHECK(rootdev_chroot_verdict(0, &root, 0, &init) == 1);
+	/* /proc/1/root refused (ptrace access mode), no /proc: cannot tell, never "not" */
+	CHECK(rootdev_chroot_verdict(0, &root, -EACCES, &init) == -EACCES);
+	CHECK(rootdev_chroot_verdict(0, &root, -EPERM, &init) == -EPERM);
+	CHECK(rootdev_chroot_verdict(0, &root, -ENOENT, &init) == -ENOENT);
+	CHECK(rootdev_chroot_verdict(-EIO, &root, 0, &init) == -EIO);
+}
+
+/* A temporary root whose proc/1/root is a symlink to target (NULL: none) */
+static char *chroot_tree(const char *target)
+{
+	char *dir = xstrdup("/tmp/vfio-claim-unit.XXXXXX"), *p;
+
+	if (!mkdtemp(dir))
+		abort();
+	p = xasprintf("%s/proc/1", dir);
+	mkdir_p(p, 0755);
+	free(p);
+	p = xasprintf("%s/other", dir);
+	mkdir(p, 0755);
+	free(p);
+	if (target) {
+		p = xasprintf("%s/proc/1/root", dir);
+		if (symlink(target, p) < 0)
+			abort();
+		free(p);
+	}
+	return dir;
+}
+
+static void remove_tree(char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "    cannot remove %s\n", dir);
+	free(cmd);
+	free(dir);
+}
+
+TEST(in_chroot_reads_init_root_under_the_root)
+{
+	char *dir;
+
+	dir = chroot_tree("../..");
+	root_set(dir);
+	CHECK(rootdev_in_chroot() == 0);
+	remove_tree(dir);
+
+	dir = chroot_tree("../../other");
+	root_set(dir);
+	CHECK(rootdev_in_chroot() == 1);
+	remove_tree(dir);
+
+	dir = chroot_tree(NULL);
+	root_set(dir);
+	CHECK(rootdev_in_chroot() == -ENOENT);
+	remove_tree(dir);
+
+	dir = chroot_tree("root");
+	root_set(dir);
+	CHECK(rootdev_in_chroot() == -ELOOP);
+	remove_tree(dir);
+	root_set(NULL);
+}
 
 /* fstab LINE -> "SPEC|WHY", or "" for no entry */
 static char *fstab(const char *line, int (*parse)(char *, const char **, char **))
@@ -94,7 +173,9 @@ TEST(cmdline_arg_takes_the_last_value_and_honours_quotes)
 	CHECK(v == NULL);
 }
 
-UNIT_MAIN(UNIT_T(fstab_lines_mounted_at_boot_name_their_mount_point),
+UNIT_MAIN(UNIT_T(chroot_verdict_compares_device_and_inode_and_cannot_tell_is_an_error),
+	  UNIT_T(in_chroot_reads_init_root_under_the_root),
+	  UNIT_T(fstab_lines_mounted_at_boot_name_their_mount_point),
 	  UNIT_T(fstab_lines_not_needed_at_boot_or_without_a_block_device),
 	  UNIT_T(crypttab_lines_name_their_mapping),
 	  UNIT_T(cmdline_arg_takes_the_last_value_and_honours_quotes))
