@@ -242,13 +242,18 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 	free(p);
 }
 
+/*
+ * "\040": the octal escape of a printable ASCII character. Others stay escaped, so that no reason,
+ * and no message quoting it, ever holds a newline or a control character.
+ */
 static bool is_octal_escape(const char *r)
 {
-	return r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-	       r[3] >= '0' && r[3] <= '7';
+	return r[0] == '\\' && r[1] >= '0' && r[1] <= '1' && r[2] >= '0' && r[2] <= '7' &&
+	       r[3] >= '0' && r[3] <= '7' && (r[1] != '0' || r[2] >= '4') &&
+	       !(r[1] == '1' && r[2] == '7' && r[3] == '7');
 }
 
-/* fstab(5) fields: blank-separated, "\040" and friends stand for a blank, a tab, a backslash */
+/* fstab(5) fields: blank-separated, "\040" and friends stand for a blank, a backslash, ... */
 static size_t split_fields(char *line, char **f, size_t max)
 {
 	size_t n = 0;

@@ -115,6 +115,8 @@ TEST(fstab_lines_mounted_at_boot_name_their_mount_point)
 		   "UUID=6b2d|carries /home (from /etc/fstab)");
 	CHECK_LINE(rootdev_fstab_line, "  LABEL=data\t/srv/my\\040files  ext4 nofail",
 		   "LABEL=data|carries /srv/my files (from /etc/fstab)");
+	CHECK_LINE(rootdev_fstab_line, "/dev/sdb1 /srv/a\\134b\\012c\\177 ext4",
+		   "/dev/sdb1|carries /srv/a\\b\\012c\\177 (from /etc/fstab)");
 	CHECK_LINE(rootdev_fstab_line, "/dev/mapper/vg0-data /srv ext4",
 		   "/dev/mapper/vg0-data|carries /srv (from /etc/fstab)");
 	CHECK_LINE(rootdev_fstab_line, "PARTUUID=0f9e none swap sw 0 0",
