@@ -184,18 +184,18 @@ static int image_write(const char *destdir, const struct image_file *f)
 /* The root-device record: problems are warnings, as an image without a record still boots. */
 static void image_record(const char *destdir)
 {
-	static const char header[] =
-	    "# The PCI devices that carried / and /usr when this initramfs was built\n";
+	static const char header[] = "# The PCI devices that carried the file systems the boot "
+				     "needs when this initramfs was built\n";
 	struct strv lines = { 0 };
 	struct image_file f = { .path = RECORD };
-	char *unresolved = NULL;
+	char *unresolved = NULL, *no_record = NULL;
 	FILE *mem;
 	size_t size;
 	int r;
 
-	r = root_devices_gather(&lines, &unresolved);
-	if (r > 0) {
-		log_warn(ROOT_DEVICES_IN_CHROOT);
+	r = root_devices_gather(&lines, &unresolved, &no_record);
+	if (r == 0 && no_record) {
+		log_warn("%s", no_record);
 		goto out;
 	}
 	if (r < 0) {
@@ -222,6 +222,7 @@ static void image_record(const char *destdir)
 out:
 	free(f.text);
 	free(unresolved);
+	free(no_record);
 	strv_free(&lines);
 }
 

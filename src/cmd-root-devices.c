@@ -5,14 +5,26 @@
 #include "cmd.h"
 #include "log.h"
 
-int root_devices_gather(struct strv *lines, char **unresolved)
+int root_devices_gather(struct strv *lines, char **unresolved, char **no_record)
 {
 	struct session s;
 	int r;
 
-	*unresolved = NULL;
-	if (rootdev_in_chroot())
-		return 1;
+	*unresolved = *no_record = NULL;
+	r = rootdev_in_chroot();
+	if (r > 0) {
+		*no_record = xstrdup("running in a chroot: the root device of the system being "
+				     "built is not known here, none is recorded");
+		return 0;
+	}
+	if (r < 0) {
+		*no_record =
+		    xasprintf("cannot tell whether this runs in a chroot ('%s/proc/1/root': "
+			      "%s): the root device of the system being built may not be "
+			      "the one here, none is recorded",
+			      root_get(), errstr(r));
+		return 0;
+	}
 	r = session_open(&s);
 	if (r < 0)
 		return r;
@@ -30,24 +42,22 @@ int root_devices_gather(struct strv *lines, char **unresolved)
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct strv lines = { 0 };
-	char *unresolved;
+	char *unresolved, *no_record;
 	int r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
 	if (r >= 0)
 		return r;
-
-	r = root_devices_gather(&lines, &unresolved);
+	r = root_devices_gather(&lines, &unresolved, &no_record);
 	if (r < 0)
 		return EXIT_RUNTIME;
-	if (r > 0) {
-		log_warn(ROOT_DEVICES_IN_CHROOT);
-		return 0;
-	}
+	if (no_record)
+		log_warn("%s", no_record);
 	for (size_t i = 0; i < lines.n; i++)
 		printf("%s\n", lines.v[i]);
 	if (unresolved)
 		log_warn("root device '%s' not found", unresolved);
+	free(no_record);
 	free(unresolved);
 	strv_free(&lines);
 	return 0;
@@ -55,6 +65,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 
 const struct cmd cmd_root_devices = {
 	.name = "root-devices",
-	.help = "PCI paths of the devices that carry / and /usr (for the initramfs hooks)",
+	.help = "PCI paths of the devices the host boots from: /, /usr, fstab, swap, crypttab, "
+		"resume (for the initramfs hooks)",
 	.run = run,
 };

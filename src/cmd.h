@@ -84,10 +84,8 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 
 /*
  * The lines of the root-device record ("path=..."; what `root-devices` prints), and the root=
- * that was not found, or NULL. 0; 1 in a chroot, where nothing is known; or a negative errno
- * when the devices cannot be read (logged by session_open()).
+ * that was not found, or NULL. *no_record: why no record can be made here (a chroot, or it
+ * cannot tell), or NULL. 0, or a negative errno when the devices cannot be read (logged by
+ * session_open()).
  */
-int root_devices_gather(struct strv *lines, char **unresolved);
-#define ROOT_DEVICES_IN_CHROOT                                                                     \
-	"running in a chroot: the root device of the system being built is not known here, none "  \
-	"is recorded"
+int root_devices_gather(struct strv *lines, char **unresolved, char **no_record);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The devices that must never be claimed because the host boots from them: root= and mount.usr=
- * resolved with libblkid (UUID=, LABEL=, PARTUUID=, PARTLABEL=, /dev paths), the mount table's
- * "/" and "/usr", and /etc/vfio-claim/root-devices, which the initramfs hooks write when the image
- * is built (in the initramfs the storage driver is not bound yet, so root= cannot be found).
- * From each block device, its slaves (dm, md) and its sysfs path lead to the PCI devices.
+ * resolved with libblkid (UUID=, LABEL=, PARTUUID=, PARTLABEL=, /dev paths, MAJ:MIN), the mount
+ * table's "/" and "/usr", every /etc/fstab entry mounted at boot and every swap entry, the
+ * source devices of /etc/crypttab, resume= from the kernel command line, and
+ * /etc/vfio-claim/root-devices, which the initramfs hooks write when the image is built (in the
+ * initramfs the storage driver is not bound yet, so root= cannot be found).
+ * From each block device, its slaves (dm, md, LVM) and its sysfs path lead to the PCI devices.
  */
 #include <blkid.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -67,12 +70,30 @@ static void walk_block(struct protected_list *out, const char *sysdir, const cha
 	free(slaves);
 }
 
-static void walk_devnum(struct protected_list *out, unsigned maj, unsigned min, const char *why)
+static int walk_devnum(struct protected_list *out, unsigned maj, unsigned min, const char *why)
 {
 	char *p = root_path("/sys/dev/block/%u:%u", maj, min);
+	int r = access(p, F_OK) < 0 ? -ENOENT : 0;
 
-	walk_block(out, p, why, 0);
+	if (r == 0)
+		walk_block(out, p, why, 0);
 	free(p);
+	return r;
+}
+
+/* The kernel's device numbers: "259:2", or the hex of new_encode_dev() ("10302", "803"). */
+static bool parse_devnum(const char *s, unsigned *maj, unsigned *min)
+{
+	unsigned long v;
+	int n = 0;
+
+	if (sscanf(s, "%u:%u%n", maj, min, &n) == 2 && s[n] == '\0')
+		return true;
+	if (!*s || strlen(s) > 8 || !parse_hex(s, strlen(s), 0xffffffff, &v))
+		return false;
+	*maj = (unsigned)((v & 0xfff00) >> 8);
+	*min = (unsigned)((v & 0xff) | ((v >> 12) & 0xfff00));
+	return true;
 }
 
 /* "/dev/nvme0n1p2", "/dev/mapper/vg-root", "/dev/disk/by-uuid/..." -> sysfs of the block device */
@@ -99,7 +120,8 @@ static int walk_devnode(struct protected_list *out, const char *node, const char
 	return r;
 }
 
-static int walk_spec(struct protected_list *out, const char *spec, const char *what)
+/* A device named like root= or in fstab: "UUID=...", "/dev/...", "259:2"; why is the reason. */
+static int walk_spec(struct protected_list *out, const char *spec, const char *why)
 {
 	static const struct {
 		const char *tag, *dir;
@@ -109,12 +131,16 @@ static int walk_spec(struct protected_list *out, const char *spec, const char *w
 		{ "PARTUUID", "by-partuuid" },
 		{ "PARTLABEL", "by-partlabel" },
 	};
-	char *why = xasprintf("carries %s ('%s')", what, spec);
 	char *name = NULL, *value = NULL;
+	unsigned maj, min;
 	int r = -ENOENT;
 
 	if (spec[0] == '/') {
 		r = walk_devnode(out, spec, why);
+		goto out;
+	}
+	if (parse_devnum(spec, &maj, &min)) {
+		r = walk_devnum(out, maj, min, why);
 		goto out;
 	}
 	if (blkid_parse_tag_string(spec, &name, &value) < 0 || !name || !value) {
@@ -139,6 +165,14 @@ static int walk_spec(struct protected_list *out, const char *spec, const char *w
 out:
 	free(name);
 	free(value);
+	return r;
+}
+
+static int walk_spec_what(struct protected_list *out, const char *spec, const char *what)
+{
+	char *why = xasprintf("carries %s ('%s')", what, spec);
+	int r = walk_spec(out, spec, why);
+
 	free(why);
 	return r;
 }
@@ -208,23 +242,199 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 	free(p);
 }
 
-bool rootdev_in_chroot(void)
+/*
+ * "\040": the octal escape of a printable ASCII character. Others stay escaped, so that no reason,
+ * and no message quoting it, ever holds a newline or a control character.
+ */
+static bool is_octal_escape(const char *r)
 {
-	struct stat a, b;
+	return r[0] == '\\' && r[1] >= '0' && r[1] <= '1' && r[2] >= '0' && r[2] <= '7' &&
+	       r[3] >= '0' && r[3] <= '7' && (r[1] != '0' || r[2] >= '4') &&
+	       !(r[1] == '1' && r[2] == '7' && r[3] == '7');
+}
 
-	/* only meaningful for the running system: /proc/1/root is init's root */
-	if (!root_is_host() || stat("/", &a) < 0 || stat("/proc/1/root/", &b) < 0)
-		return false;
-	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+/* fstab(5) fields: blank-separated, "\040" and friends stand for a blank, a backslash, ... */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(line, " \t", &save); tok && n < max;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		char *w = tok;
+		for (char *r = tok; *r; r++) {
+			if (is_octal_escape(r)) {
+				*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
+				r += 3;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		f[n++] = tok;
+	}
+	return n;
+}
+
+static bool has_option(const char *opts, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *o = opts; o; o = strchr(o, ',') ? strchr(o, ',') + 1 : NULL)
+		if (strncmp(o, name, len) == 0 && (o[len] == ',' || o[len] == '\0'))
+			return true;
+	return false;
+}
+
+/* A source that names a block device; "tmpfs", "server:/export", "//host/share", a file: not. */
+static bool is_block_spec(const char *spec)
+{
+	static const char *const tags[] = { "UUID=", "LABEL=", "PARTUUID=", "PARTLABEL=" };
+
+	if (strncmp(spec, "/dev/", 5) == 0)
+		return spec[5] != '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(tags); i++)
+		if (strncmp(spec, tags[i], strlen(tags[i])) == 0 && spec[strlen(tags[i])])
+			return true;
+	return false;
+}
+
+/* Mounted at boot: not noauto, unless an automount unit mounts it on first access (systemd). */
+static bool needed_at_boot(const char *opts)
+{
+	return !has_option(opts, "noauto") || has_option(opts, "x-systemd.automount");
+}
+
+int rootdev_fstab_line(char *line, const char **spec, char **why)
+{
+	char *f[4];
+	size_t n;
+
+	*spec = NULL;
+	*why = NULL;
+	n = split_fields(line, f, ARRAY_SIZE(f));
+	if (n < 3 || f[0][0] == '#' || !is_block_spec(f[0]) || (n > 3 && !needed_at_boot(f[3])))
+		return 0;
+	*spec = f[0];
+	if (streq(f[2], "swap"))
+		*why = xstrdup("carries swap (from /etc/fstab)");
+	else if (f[1][0] == '/')
+		*why = xasprintf("carries %s (from /etc/fstab)", f[1]);
+	else
+		return 0; /* "none", a pseudo mount point */
+	return 1;
+}
+
+int rootdev_crypttab_line(char *line, const char **spec, char **why)
+{
+	char *f[4];
+	size_t n;
+
+	*spec = NULL;
+	*why = NULL;
+	n = split_fields(line, f, ARRAY_SIZE(f));
+	if (n < 2 || f[0][0] == '#' || !is_block_spec(f[1]) || (n > 3 && !needed_at_boot(f[3])))
+		return 0;
+	*spec = f[1];
+	*why = xasprintf("carries '%s' (from /etc/crypttab)", f[0]);
+	return 1;
+}
+
+char *rootdev_cmdline_arg(const char *cmdline, const char *name)
+{
+	size_t len = strlen(name);
+	char *found = NULL;
+
+	/* words as the kernel splits them: blanks, with "double quotes" around blanks */
+	for (const char *s = cmdline; *s;) {
+		char buf[4096];
+		size_t n = 0;
+		bool quoted = false;
+
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		for (; *s && (quoted || !isspace((unsigned char)*s)); s++) {
+			if (*s == '"')
+				quoted = !quoted;
+			else if (n + 1 < sizeof(buf))
+				buf[n++] = *s;
+		}
+		buf[n] = '\0';
+		if (n > len && strncmp(buf, name, len) == 0 && buf[len] == '=') {
+			free(found);
+			found = xstrdup(buf + len + 1); /* the last one counts */
+		}
+	}
+	return found;
+}
+
+/* /etc/fstab or /etc/crypttab under the root, one entry at a time through parse */
+static void walk_table(struct protected_list *out, const char *file,
+		       int (*parse)(char *line, const char **spec, char **why))
+{
+	char *p = root_path("%s", file), *text = NULL, *save = NULL;
+
+	if (read_text(p, &text) < 0) {
+		free(p);
+		return;
+	}
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *spec;
+		char *why;
+
+		if (parse(line, &spec, &why) > 0)
+			walk_spec(out, spec, why);
+		free(why);
+	}
+	free(text);
+	free(p);
+}
+
+static void walk_resume(struct protected_list *out)
+{
+	char *p = root_path("/proc/cmdline"), *text = NULL, *spec;
+
+	if (read_text(p, &text) == 0 && (spec = rootdev_cmdline_arg(text, "resume"))) {
+		if (*spec)
+			walk_spec(out, spec, "carries the resume device (resume=)");
+		free(spec);
+	}
+	free(text);
+	free(p);
+}
+
+int rootdev_chroot_verdict(int root_err, const struct stat *root, int init_err,
+			   const struct stat *init_root)
+{
+	if (init_err < 0)
+		return init_err; /* /proc/1/root refused, or no /proc: cannot tell */
+	if (root_err < 0)
+		return root_err;
+	return root->st_dev != init_root->st_dev || root->st_ino != init_root->st_ino;
+}
+
+int rootdev_in_chroot(void)
+{
+	char *root = root_path("/"), *init_root = root_path("/proc/1/root");
+	struct stat a, b;
+	int ra = stat(root, &a) < 0 ? -errno : 0;
+	int rb = stat(init_root, &b) < 0 ? -errno : 0;
+
+	free(root);
+	free(init_root);
+	return rootdev_chroot_verdict(ra, &a, rb, &b);
 }
 
 void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct protected_list *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (cfg->root_arg && walk_spec(out, cfg->root_arg, "the root file system") < 0)
+	if (cfg->root_arg && walk_spec_what(out, cfg->root_arg, "the root file system") < 0)
 		out->unresolved = xstrdup(cfg->root_arg);
 	if (cfg->usr_arg)
-		walk_spec(out, cfg->usr_arg, "/usr");
+		walk_spec_what(out, cfg->usr_arg, "/usr");
 	walk_mounts(out);
+	walk_table(out, "/etc/fstab", rootdev_fstab_line);
+	walk_table(out, "/etc/crypttab", rootdev_crypttab_line);
+	walk_resume(out);
 	walk_record(out, devs);
 }

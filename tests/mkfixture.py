@@ -108,9 +108,9 @@ def dev(addr, ids, cls, driver=None, parent=None, group=None, sub=None, rev=0, *
     return d
 
 
-def nvme_disk(model, serial, parts, ctrl="nvme0", name="nvme0n1"):
-    """An NVMe namespace with partitions; block major 259 (blkext), minors 0, 1, 2, ..."""
-    return dict(kind="nvme", ctrl=ctrl, name=name, major=259, minor=0, model=model,
+def nvme_disk(model, serial, parts, ctrl="nvme0", name="nvme0n1", minor=0):
+    """An NVMe namespace with partitions; block major 259 (blkext), minors minor, minor+1, ..."""
+    return dict(kind="nvme", ctrl=ctrl, name=name, major=259, minor=minor, model=model,
                 serial=serial, parts=parts)
 
 
@@ -258,7 +258,52 @@ def noiommu():
         ])
 
 
-MACHINES = {"desktop": desktop, "server": server, "chipset": chipset, "noiommu": noiommu}
+HOME_UUID = "6b2d4f81-0a3c-4e5b-8d7f-9e1a2b3c4d5e"
+SWAP_UUID = "0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f"
+LUKS_UUID = "c4a1e2f3-5b6d-4e7f-8a9b-0c1d2e3f4a5b"
+LVM_DATA_UUID = "2e4f6a8c-0b1d-4f3e-a5c7-9e1b3d5f7a9c"
+RAID_UUID = "8a6c4e2f-1d3b-4a5c-b7e9-0f2d4b6a8c1e"
+
+
+def desktop_home():
+    """The desktop with a second NVMe (04:00.0) that carries /home, swap, a LUKS volume, an LVM
+    physical volume (dm-0, vg0-data) and one member of a RAID1 (md0) whose other member is on the
+    SATA disk of the AHCI controller (00:17.0).  Only / is on the first NVMe.  No /etc/fstab:
+    the tests write the lines they are about."""
+    m = desktop()
+    m["devices"] += [
+        dev("00:17.0", "8086:a352", 0x010601, "ahci", group=8, sub="1043:8694", rev=0x10,
+            disk=ata_disk("Samsung SSD 860 EVO 1TB", "S3Z9NB0K654321", parts=[
+                part(1, "linux_raid_member", "5d7f9b1c-3e5a-4c7e-9b1d-3f5a7c9e1b3d",
+                     "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "raid-a", size=209715200)])),
+        dev("00:1b.0", "8086:a340", 0x060400, group=9, rev=0xf0),
+        dev("04:00.0", "15b7:5006", 0x010802, "nvme", parent="00:1b.0", group=9,
+            sub="15b7:5006", disk=nvme_disk(
+                "WDS100T3X0C-00SJG0", "20123A800456", ctrl="nvme1", name="nvme1n1", minor=3,
+                parts=[part(1, "ext4", HOME_UUID, "7c1e3a5b-9d2f-4b6e-8a0c-2e4f6a8c0b1d", "home",
+                            "/home", "home", size=419430400),
+                       part(2, "swap", SWAP_UUID, "3b5d7f9a-1c2e-4d6f-8a0b-4c6e8a0c2e4f", "swap",
+                            partlabel="swap", size=33554432),
+                       part(3, "crypto_LUKS", LUKS_UUID, "9d1f3b5a-7c9e-4b1d-a3f5-6b8d0f2a4c6e",
+                            "luks", partlabel="secret", size=104857600),
+                       part(4, "LVM2_member", "Xk3L9m-2Qw8-Ty7U-4Ii5-Op6A-s1Dd-F2gH3j",
+                            "5f7a9c1e-3b5d-4f7a-9c1e-8d0f2b4d6f8a", "lvm", partlabel="lvm",
+                            size=209715200),
+                       part(5, "linux_raid_member", "5d7f9b1c-3e5a-4c7e-9b1d-3f5a7c9e1b3d",
+                            "e2c4a6f8-0d1b-4e3c-b5a7-0a2c4e6f8b1d", "raid-b", size=209715200)])),
+    ]
+    m["stacks"] = [
+        dict(kind="dm", name="dm-0", major=253, minor=0, dm_name="vg0-data",
+             links=["mapper/vg0-data", "vg0/data"], slaves=["nvme1n1p4"], fstype="ext4",
+             uuid=LVM_DATA_UUID, label="data"),
+        dict(kind="md", name="md0", major=9, minor=0, links=["md/0"],
+             slaves=["nvme1n1p5", "sda1"], fstype="ext4", uuid=RAID_UUID, label="mirror"),
+    ]
+    return m
+
+
+MACHINES = {"desktop": desktop, "server": server, "chipset": chipset, "noiommu": noiommu,
+            "desktop-home": desktop_home}
 
 
 # Bench: endpoint templates, each a list of functions (more than one = multi-function slot).
@@ -548,13 +593,48 @@ def write_block(tree, devpath, d, disk, dev_nodes):
                       uevent="PARTN=%d\nPARTNAME=%s\n" % (p["n"], p["partlabel"])), "partition")
         start += p["size"]
         target = "dev/%s" % pname
-        tree.link("dev/disk/by-uuid/%s" % p["uuid"], target)
+        if p["fstype"] not in ("linux_raid_member", "LVM2_member"):
+            # udev links by-uuid and by-label only for file systems, swap and crypto (not for
+            # RAID or LVM members: ID_FS_USAGE=raid)
+            tree.link("dev/disk/by-uuid/%s" % p["uuid"], target)
+            tree.link("dev/disk/by-label/%s" % p["label"], target)
         tree.link("dev/disk/by-partuuid/%s" % p["partuuid"], target)
-        tree.link("dev/disk/by-label/%s" % p["label"], target)
         tree.link("dev/disk/by-partlabel/%s" % p["partlabel"].replace(" ", "\\x20"), target)
         tree.link("dev/disk/by-path/%s-part%d" % (bypath, p["n"]), target)
         tree.link("dev/disk/by-id/%s-part%d" % (byid, p["n"]), target)
         p["node"] = pname
+
+
+def write_stack(tree, s, dev_nodes):
+    """A dm or md device above partitions: sys/devices/virtual/block/NAME with slaves/ links to
+    the partitions and holders/ links back, the /dev node and its /dev/disk and /dev links."""
+    path = "sys/devices/virtual/block/%s" % s["name"]
+    tree.mkdir(path + "/slaves")
+    tree.mkdir(path + "/holders")
+    tree.file(path + "/dev", "%d:%d\n" % (s["major"], s["minor"]))
+    tree.file(path + "/uevent", "MAJOR=%d\nMINOR=%d\nDEVNAME=%s\nDEVTYPE=disk\n" % (
+        s["major"], s["minor"], s["name"]))
+    if s["kind"] == "dm":
+        tree.mkdir(path + "/dm")
+        tree.file(path + "/dm/name", s["dm_name"] + "\n")
+    else:
+        tree.mkdir(path + "/md")
+        tree.file(path + "/md/level", "raid1\n")
+    for slave in s["slaves"]:
+        spath = os.path.relpath(os.path.realpath(tree.path("sys/class/block/" + slave)),
+                                tree.root)
+        tree.link("%s/slaves/%s" % (path, slave), spath)
+        tree.link("%s/holders/%s" % (spath, s["name"]), path)
+    tree.link("sys/class/block/%s" % s["name"], path)
+    tree.link("sys/block/%s" % s["name"], path)
+    tree.link("sys/dev/block/%d:%d" % (s["major"], s["minor"]), path)
+    tree.file("dev/%s" % s["name"])
+    for link in s["links"]:
+        tree.mkdir("dev/" + os.path.dirname(link))
+        tree.link("dev/" + link, "dev/%s" % s["name"])
+    tree.link("dev/disk/by-uuid/%s" % s["uuid"], "dev/%s" % s["name"])
+    tree.link("dev/disk/by-label/%s" % s["label"], "dev/%s" % s["name"])
+    dev_nodes[s["name"]] = (s["major"], s["minor"])
 
 
 def mountinfo(mounts):
@@ -613,6 +693,9 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
     t.file("sys/bus/pci/rescan")
     t.file("proc/sys/kernel/osrelease", KVER + "\n")
     t.file("proc/cmdline", (cmdline if cmdline is not None else machine["cmdline"]) + "\n")
+    # init's root is this root: the program does not run in a chroot (rootdev_in_chroot())
+    t.mkdir("proc/1")
+    os.symlink("../..", t.path("proc/1/root"))
     if machine.get("i8042"):
         t.mkdir("sys/devices/platform/i8042/serio0")
         t.file("sys/devices/platform/i8042/uevent", "DRIVER=i8042\nMODALIAS=platform:i8042\n")
@@ -727,6 +810,9 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
             t.link("sys/class/%s/%s" % (cls, n), "%s/%s/%s" % (p, cls, n))
         if d["disk"]:
             write_block(t, p, d, d["disk"], dev_nodes)
+
+    for s in machine.get("stacks", []):
+        write_stack(t, s, dev_nodes)
 
     # Mount table from the partitions that carry a mount point.
     mounts = [(pt["mount"], dev_nodes[pt["node"]], pt["fstype"], pt["node"])

@@ -127,7 +127,8 @@ test_the_root_device_record_is_what_root_devices_prints() {
     run image-config "$IMG"
     assert_rc 0
     [ "$(sed -n 1p "$IMG/etc/vfio-claim/root-devices")" = \
-        "# The PCI devices that carried / and /usr when this initramfs was built" ] || fail "header"
+        "# The PCI devices that carried the file systems the boot needs when this initramfs was built" ] ||
+        fail "header"
     [ "$(sed 1d "$IMG/etc/vfio-claim/root-devices")" = "$want" ] || fail "record: $(cat "$IMG/etc/vfio-claim/root-devices")"
     [ "$want" = "path=0000:00:17.0" ] || fail "root-devices: $want"
     [ ! -e "$IMG/etc/vfio-claim.d" ] || fail "no configuration, no folder"

@@ -1,0 +1,196 @@
+#!/bin/bash
+# Every disk the boot needs is protected (SPEC §6): /etc/fstab entries mounted at boot, swap,
+# /etc/crypttab sources and resume=, through dm (LVM) and md stacks, on the desktop-home fixture
+# (tests/mkfixture.py: / on the NVMe 3d:00.0; /home, swap, LUKS, an LVM volume and one RAID1
+# member on the second NVMe 04:00.0; the other RAID1 member on the SATA disk of 00:17.0).
+# Also: root-devices records nothing where it cannot tell whether it runs in a chroot.
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+HOME_UUID=6b2d4f81-0a3c-4e5b-8d7f-9e1a2b3c4d5e
+SWAP_UUID=0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f
+LUKS_UUID=c4a1e2f3-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+LVM_DATA_UUID=2e4f6a8c-0b1d-4f3e-a5c7-9e1b3d5f7a9c
+RAID_UUID=8a6c4e2f-1d3b-4a5c-b7e9-0f2d4b6a8c1e
+NVME2=0000:04:00.0
+PROTECTED=": the host would lose it; name it by address with 'force' to claim it anyway"
+
+# home_fixture: a fresh desktop-home tree in $ROOT (generated once per run into $FIXTURES)
+home_fixture() {
+    if [ ! -d "$FIXTURES/desktop-home" ]; then
+        local tmp
+        tmp=$(mktemp -d "$FIXTURES/.desktop-home.XXXXXX")
+        python3 "$TESTS_DIR/mkfixture.py" desktop-home "$tmp" >/dev/null || fail "mkfixture"
+        mv -T "$tmp" "$FIXTURES/desktop-home" 2>/dev/null || rm -rf "$tmp"
+    fi
+    fixture desktop-home
+}
+
+fstab() { printf '%s\n' "$@" >"$ROOT/etc/fstab"; }
+crypttab() { printf '%s\n' "$@" >"$ROOT/etc/crypttab"; }
+
+# refused_for ADDR REASON: check --json refuses ADDR for exactly that reason
+refused_for() {
+    plan_has "^$1 refuse $2$PROTECTED$" || fail "$1 not refused with '$2'"
+}
+
+test_claim_nvme_refuses_the_nvme_that_carries_home_from_fstab() {
+    home_fixture
+    fstab "# /etc/fstab: static file system information." \
+        "UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b / ext4 errors=remount-ro 0 1" \
+        "UUID=$HOME_UUID /home ext4 defaults 0 2" \
+        "proc /proc proc defaults 0 0" \
+        "tmpfs /tmp tmpfs nosuid,nodev 0 0" \
+        "nas:/export/media /media nfs4 defaults,_netdev 0 0"
+    conf test.conf "claim nvme"
+    run --json check
+    assert_rc 0
+    refused_for "$NVME2" "carries /home (from /etc/fstab)"
+    refused_for 0000:3d:00.0 "carries the root file system ('UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b')"
+    run check
+    assert_out "carries /home (from /etc/fstab)"
+}
+
+test_fstab_sources_by_label_partuuid_partlabel_dev_path_and_by_id_link() {
+    home_fixture
+    conf test.conf "claim nvme"
+    local spec
+    for spec in LABEL=home PARTUUID=7c1e3a5b-9d2f-4b6e-8a0c-2e4f6a8c0b1d PARTLABEL=home \
+        /dev/nvme1n1p1 /dev/disk/by-id/nvme-WDS100T3X0C-00SJG0_20123A800456-part1; do
+        fstab "$spec /srv/my\\040files ext4 defaults,nofail 0 2"
+        run --json check
+        refused_for "$NVME2" "carries /srv/my files (from /etc/fstab)"
+    done
+}
+
+test_noauto_fstab_entry_does_not_protect() {
+    home_fixture
+    fstab "UUID=$HOME_UUID /home ext4 noauto,user 0 2"
+    conf test.conf "claim nvme"
+    run --json check
+    plan_has "^$NVME2 claim selected by" || fail "a noauto entry is not needed at boot"
+    # an automount unit mounts it on first access: needed after all
+    fstab "UUID=$HOME_UUID /home ext4 noauto,x-systemd.automount 0 2"
+    run --json check
+    refused_for "$NVME2" "carries /home (from /etc/fstab)"
+}
+
+test_swap_in_fstab_protects() {
+    home_fixture
+    fstab "UUID=$SWAP_UUID none swap sw 0 0" "/swapfile none swap sw 0 0"
+    conf test.conf "claim nvme"
+    run --json check
+    refused_for "$NVME2" "carries swap (from /etc/fstab)"
+}
+
+test_crypttab_source_protects() {
+    home_fixture
+    crypttab "# <target name> <source device> <key file> <options>" \
+        "cryptdata UUID=$LUKS_UUID none luks,discard"
+    conf test.conf "claim nvme"
+    run --json check
+    refused_for "$NVME2" "carries 'cryptdata' (from /etc/crypttab)"
+    crypttab "cryptdata UUID=$LUKS_UUID none luks,noauto"
+    run --json check
+    plan_has "^$NVME2 claim" || fail "a noauto crypttab entry is not opened at boot"
+}
+
+test_resume_device_on_the_command_line_protects() {
+    home_fixture
+    conf test.conf "claim nvme"
+    local spec
+    for spec in "UUID=$SWAP_UUID" /dev/nvme1n1p2 259:5; do
+        cmdline "root=UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b ro resume=$spec quiet"
+        run --json check
+        refused_for "$NVME2" "carries the resume device (resume=)"
+    done
+}
+
+test_lvm_volume_protects_the_disk_of_its_physical_volume() {
+    home_fixture
+    conf test.conf "claim nvme"
+    local spec
+    for spec in /dev/mapper/vg0-data /dev/vg0/data "UUID=$LVM_DATA_UUID"; do
+        fstab "$spec /srv ext4 defaults 0 2"
+        run --json check
+        refused_for "$NVME2" "carries /srv (from /etc/fstab)"
+    done
+}
+
+test_md_array_protects_every_member_disk() {
+    home_fixture
+    fstab "UUID=$RAID_UUID /srv ext4 defaults 0 2"
+    conf test.conf "claim storage"
+    run --json check
+    refused_for "$NVME2" "carries /srv (from /etc/fstab)"
+    refused_for 0000:00:17.0 "carries /srv (from /etc/fstab)"
+    fstab "/dev/md0 /srv ext4 defaults 0 2"
+    run --json check
+    refused_for 0000:00:17.0 "carries /srv (from /etc/fstab)"
+}
+
+test_force_by_address_claims_the_protected_nvme() {
+    home_fixture
+    fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
+    conf test.conf "claim 04:00.0"
+    run --json check
+    refused_for "$NVME2" "carries /home (from /etc/fstab)"
+    conf test.conf "claim 04:00.0 force"
+    run --json check
+    plan_has "^$NVME2 claim selected by /etc/vfio-claim.d/test.conf:1 ('04:00.0'), forced" ||
+        fail "force by address"
+    run boot
+    assert_rc 0
+    assert_driver "$NVME2" vfio-pci
+}
+
+test_boot_keeps_the_disk_of_home_on_nvme_and_claims_the_other_storage() {
+    home_fixture
+    fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
+    conf test.conf "claim storage"
+    run boot
+    assert_rc 0
+    assert_driver "$NVME2" nvme
+    assert_driver 0000:3d:00.0 nvme
+    assert_driver 0000:00:17.0 vfio-pci
+    assert_err "$NVME2: refused: carries /home (from /etc/fstab)"
+    [ "$(override_of "$NVME2")" = "(null)" ] || fail "override written for the /home disk"
+}
+
+test_manual_claim_refuses_the_home_disk_without_force() {
+    home_fixture
+    fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
+    run claim 04:00.0
+    assert_rc 1
+    assert_err "$NVME2: not claimed: carries /home (from /etc/fstab)"
+    assert_driver "$NVME2" nvme
+}
+
+test_root_devices_records_the_home_disk() {
+    home_fixture
+    fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
+    run root-devices
+    assert_rc 0
+    assert_out "path=0000:00:1b.0/00.0"
+    assert_out "path=0000:00:1d.0/00.0"
+}
+
+test_root_devices_in_a_chroot_records_nothing() {
+    home_fixture
+    mkdir "$ROOT/other-root"
+    ln -sfn ../../other-root "$ROOT/proc/1/root"
+    run root-devices
+    assert_rc 0
+    [ -z "$OUT" ] || fail "a record was made in a chroot"
+    assert_err "running in a chroot"
+}
+
+test_root_devices_that_cannot_tell_whether_it_is_in_a_chroot_records_nothing() {
+    home_fixture
+    rm "$ROOT/proc/1/root"
+    run root-devices
+    assert_rc 0
+    [ -z "$OUT" ] || fail "a record was made though init's root could not be read"
+    assert_err "cannot tell whether this runs in a chroot ('$ROOT/proc/1/root': No such file or directory)"
+    assert_err "none is recorded"
+}
