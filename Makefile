@@ -73,7 +73,8 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
-	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h
+	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
+		tests/fuzz/*.c tests/fuzz/*.h
 	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
@@ -89,7 +90,8 @@ bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h
+	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+		tests/fuzz/*.h
 
 clean:
 	rm -f vfio-claim src/*.o tests/fakekernel.so $(UNIT_BINS)

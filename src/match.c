@@ -176,8 +176,7 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 			}
 			if (hops > PATH_MAX_HOPS) {
 				*why = "a PCI path has at most 255 hops below its root-bus device "
-				       "(a PCI "
-				       "domain has 256 buses)";
+				       "(a PCI domain has 256 buses)";
 				r = -EINVAL;
 				goto out;
 			}
