@@ -45,18 +45,37 @@ build-asan/vfio-claim: $(SRCS) $(HDRS)
 		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 		-o $@ $(SRCS) $(PKG_LIBS)
 
+# libFuzzer targets, one per parser (tests/fuzz/), built with clang in their own folder.
+# `make fuzz FUZZ_SECONDS=N` runs each for N seconds; check-unit runs each for 30 s on its corpus.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS)
+	mkdir -p build-fuzz
+	$(FUZZ_CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DFUZZING -std=gnu11 $(WARNFLAGS) \
+		-Wno-missing-prototypes -Wno-format-nonliteral -Isrc $(PKG_CFLAGS) -O1 -g \
+		-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 # `make check` and `make demo` first install what they need (as root, on Debian 12).
 check:
 	tests/deps.sh check
 	$(MAKE) check-unit check-vm
 
-check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS)
+check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(FUZZ_BINS)
 	tests/run-unit.sh $(UNIT_BINS)
+	tests/fuzz/run.sh --check 30 $(FUZZ_BINS)
 	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
-	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h
-	shellcheck -x tests/*.sh tests/vm/*.sh
+	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
+		tests/fuzz/*.c tests/fuzz/*.h
+	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
 check-vm:
@@ -71,11 +90,12 @@ bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+		tests/fuzz/*.h
 
 clean:
 	rm -f vfio-claim src/*.o tests/fakekernel.so $(UNIT_BINS)
-	rm -rf build-asan tests/out
+	rm -rf build-asan build-fuzz tests/out
 
 # install: the program and everything that puts it into a Debian system and its boot.
 # The boot integrations sit where initramfs-tools, dracut and udev look for them, whatever PREFIX
@@ -114,4 +134,4 @@ install: vfio-claim
 	install -m 0644 docs/vfio-claim.8 $(DESTDIR)$(MANDIR)/man8/vfio-claim.8
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
 
-.PHONY: all check check-unit check-vm demo bench format clean install
+.PHONY: all check check-unit check-vm demo bench format clean install fuzz

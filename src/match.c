@@ -127,19 +127,29 @@ static int parse_class(const char *s, struct selector *sel, const char **why)
 	return 0;
 }
 
+/*
+ * A PCI path has at most this many hops below its root-bus device: each hop goes through a bridge
+ * to a bus of its own, and a PCI domain has 256 buses.
+ */
+#define PATH_MAX_HOPS 255
+
 /* path=DDDD:BB:SS.F/SS.F/...: a root-bus device, then device.function hops below it */
 static int parse_path(const char *s, struct selector *sel, const char **why)
 {
-	char *copy = xstrdup(s), *save = NULL, *tok, buf[256];
-	size_t hops = 0, len = 0;
+	char *copy = xstrdup(s), *save = NULL, *tok, *buf = NULL;
+	size_t hops = 0, size = 0;
+	FILE *f = NULL;
 	int r = 0;
 
 	*why = "a PCI path is path=DOMAIN:BUS:SLOT.FN/SLOT.FN/..., e.g. 'path=0000:00:1c.0/00.0'";
-	buf[0] = '\0';
-	if (!*s || s[strlen(s) - 1] == '/' || strstr(s, "//")) {
+	/* strtok would skip empty tokens: a path starting or ending with '/', or with "//" */
+	if (!*s || s[0] == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//")) {
 		r = -EINVAL;
 		goto out;
 	}
+	f = open_memstream(&buf, &size);
+	if (!f)
+		abort();
 	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		if (hops == 0) {
 			char low[16];
@@ -156,7 +166,7 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 				r = -EINVAL;
 				goto out;
 			}
-			len = (size_t)snprintf(buf, sizeof(buf), "%s", low);
+			fputs(low, f);
 		} else {
 			unsigned long slot;
 			if (strlen(tok) != 4 || tok[2] != '.' ||
@@ -164,9 +174,13 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 				r = -EINVAL;
 				goto out;
 			}
-			if (len < sizeof(buf))
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%02lx.%c",
-							slot, tok[3]);
+			if (hops > PATH_MAX_HOPS) {
+				*why = "a PCI path has at most 255 hops below its root-bus device "
+				       "(a PCI domain has 256 buses)";
+				r = -EINVAL;
+				goto out;
+			}
+			fprintf(f, "/%02lx.%c", slot, tok[3]);
 		}
 		hops++;
 	}
@@ -174,10 +188,13 @@ static int parse_path(const char *s, struct selector *sel, const char **why)
 		r = -EINVAL;
 out:
 	free(copy);
+	if (f && fclose(f) != 0)
+		abort();
 	if (r == 0) {
 		sel->kind = SEL_PATH;
-		sel->u.path = xstrdup(buf);
-	}
+		sel->u.path = buf;
+	} else
+		free(buf);
 	return r;
 }
 
@@ -253,10 +270,10 @@ bool selector_match(const struct selector *sel, const struct pci_dev *d)
 
 char *selector_udev_match(const struct selector *sel)
 {
-	char buf[256];
-	size_t len = 0;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
 
-	buf[0] = '\0';
 	switch (sel->kind) {
 	case SEL_ADDR:
 		if (sel->u.addr.func < 0)
@@ -267,14 +284,22 @@ char *selector_udev_match(const struct selector *sel)
 	case SEL_IDS: {
 		static const char *const attr[] = { "vendor", "device", "subsystem_vendor",
 						    "subsystem_device" };
-		const int32_t f[] = { sel->u.ids.vendor, sel->u.ids.device, sel->u.ids.subvendor,
+		const int32_t v[] = { sel->u.ids.vendor, sel->u.ids.device, sel->u.ids.subvendor,
 				      sel->u.ids.subdevice };
+		bool any = false;
+
+		f = open_memstream(&text, &size);
+		if (!f)
+			abort();
 		for (size_t i = 0; i < 4; i++)
-			if (f[i] >= 0)
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-							"%sATTR{%s}==\"0x%04x\"", len ? ", " : "",
-							attr[i], (unsigned)f[i]);
-		return len ? xstrdup(buf) : xstrdup("KERNEL==\"*\"");
+			if (v[i] >= 0) {
+				fprintf(f, "%sATTR{%s}==\"0x%04x\"", any ? ", " : "", attr[i],
+					(unsigned)v[i]);
+				any = true;
+			}
+		if (!any)
+			fputs("KERNEL==\"*\"", f);
+		break;
 	}
 	case SEL_CATEGORY:
 		for (size_t i = 0; i < ARRAY_SIZE(categories); i++)
@@ -284,7 +309,7 @@ char *selector_udev_match(const struct selector *sel)
 						       categories[i].udev[0], categories[i].udev[1])
 					   : xasprintf("ATTR{class}==\"%s\"",
 						       categories[i].udev[0]);
-		break;
+		return xstrdup("KERNEL==\"*\"");
 	case SEL_CLASS:
 		if (sel->u.class.mask == 0xffffff)
 			return xasprintf("ATTR{class}==\"0x%06x\"", sel->u.class.value);
@@ -292,16 +317,24 @@ char *selector_udev_match(const struct selector *sel)
 			return xasprintf("ATTR{class}==\"0x%04x*\"", sel->u.class.value >> 8);
 		if (sel->u.class.mask == 0xff0000)
 			return xasprintf("ATTR{class}==\"0x%02x*\"", sel->u.class.value >> 16);
-		break;
+		return xstrdup("KERNEL==\"*\""); /* no precise match: every PCI device */
 	case SEL_PATH: {
 		/* devpath: .../0000:00:1c.0/0000:BB:00.0: buses may be renumbered, so glob them */
 		const char *p = sel->u.path;
-		len = (size_t)snprintf(buf, sizeof(buf), "*/%.12s", p);
+
+		f = open_memstream(&text, &size);
+		if (!f)
+			abort();
+		fprintf(f, "DEVPATH==\"*/%.12s", p);
 		for (p = strchr(p, '/'); p; p = strchr(p + 1, '/'))
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "/%.4s:??:%.4s",
-						sel->u.path, p + 1);
-		return xasprintf("DEVPATH==\"%s\"", buf);
+			fprintf(f, "/%.4s:??:%.4s", sel->u.path, p + 1);
+		fputc('"', f);
+		break;
 	}
+	default:
+		return xstrdup("KERNEL==\"*\"");
 	}
-	return xstrdup("KERNEL==\"*\""); /* no precise match: every PCI device */
+	if (fclose(f) != 0)
+		abort();
+	return text;
 }

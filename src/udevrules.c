@@ -7,6 +7,19 @@
 
 #include "udevrules.h"
 
+/*
+ * Writes s for a comment line: a control byte (a newline in a file name would start a line of
+ * its own, a rule) and the backslash become \xNN, so the comment stays one line.
+ */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '\\')
+			fprintf(f, "\\x%02x", *c);
+		else
+			fputc(*c, f);
+}
+
 char *udev_select_rules(const struct config *cfg)
 {
 	char *text = NULL;
@@ -28,8 +41,11 @@ char *udev_select_rules(const struct config *cfg)
 		for (size_t k = 0; k < rl->nsels; k++) {
 			char *m = selector_udev_match(&rl->sels[k]);
 			/* udev allows comments only on lines of their own */
-			fprintf(f, "# %s '%s'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", rl->origin,
-				rl->sels[k].text, m);
+			fputs("# ", f);
+			put_escaped(f, rl->origin);
+			fputs(" '", f);
+			put_escaped(f, rl->sels[k].text);
+			fprintf(f, "'\n%s, ENV{VFIO_CLAIM_SELECT}=\"1\"\n", m);
 			free(m);
 		}
 	}

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libkmod-dev libblkid-dev libudev-dev libc6-dev)
-check=(kmod python3 strace clang-format shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools udev)
+check=(kmod python3 strace clang-format clang libclang-rt-14-dev shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools udev)
 vm=(qemu-system-x86 debootstrap e2fsprogs git)
 
 want=("${build[@]}")

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer target: the kernel command line (SPEC §5), then the udev rules generated from it.
+ * Invariants: every rule it adds has a selector, comes from "cmdline" and re-parses from its
+ * text; every error names a parameter; the generated rules are one directive per line, one rule
+ * per claimed selector, none with vfio_claim=off.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fuzz.h"
+#include "udevrules.h"
+
+static size_t check_rules(const struct rules *rs)
+{
+	size_t nsels = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		FUZZ_ASSERT(rs->v[i].nsels > 0);
+		FUZZ_ASSERT(rs->v[i].origin && strcmp(rs->v[i].origin, "cmdline") == 0);
+		for (size_t k = 0; k < rs->v[i].nsels; k++) {
+			struct selector again;
+			const char *why;
+
+			FUZZ_ASSERT(selector_parse(rs->v[i].sels[k].text, &again, &why) == 0);
+			FUZZ_ASSERT(again.kind == rs->v[i].sels[k].kind);
+			selector_free(&again);
+			nsels++;
+		}
+	}
+	return nsels;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *cmdline = fuzz_string(data, size), *rules;
+	struct config cfg;
+	size_t nsels;
+
+	/* as config_load() starts */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.perms.mode = -1;
+	cfg.keep_usb = true;
+	config_parse_cmdline(&cfg, cmdline);
+
+	for (size_t i = 0; i < cfg.nerrors; i++) {
+		FUZZ_ASSERT(cfg.errors[i].file && *cfg.errors[i].file);
+		FUZZ_ASSERT(cfg.errors[i].message && *cfg.errors[i].message);
+	}
+	nsels = check_rules(&cfg.claims);
+	check_rules(&cfg.excludes);
+
+	rules = udev_select_rules(&cfg);
+	FUZZ_ASSERT(udev_rules_check(rules) == 2 + (cfg.off ? 0 : nsels));
+
+	free(rules);
+	config_free(&cfg);
+	free(cmdline);
+	return 0;
+}
