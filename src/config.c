@@ -536,23 +536,24 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 static void split_cmdline(const char *s, struct strv *out)
 {
 	while (*s) {
-		char buf[4096];
-		size_t n = 0;
+		const char *start;
+		char *word, *w;
 		bool quoted = false;
 
 		while (*s == ' ' || *s == '\t' || *s == '\n')
 			s++;
 		if (!*s)
 			break;
-		while (*s && (quoted || (*s != ' ' && *s != '\t' && *s != '\n'))) {
+		/* a word of any length: cutting one would drop what follows (an exclude) */
+		for (start = s; *s && (quoted || (*s != ' ' && *s != '\t' && *s != '\n')); s++)
 			if (*s == '"')
 				quoted = !quoted;
-			else if (n + 1 < sizeof(buf))
-				buf[n++] = *s;
-			s++;
-		}
-		buf[n] = '\0';
-		strv_push(out, xstrdup(buf));
+		w = word = xstrndup(start, (size_t)(s - start));
+		for (const char *c = word; *c; c++)
+			if (*c != '"')
+				*w++ = *c;
+		*w = '\0';
+		strv_push(out, word);
 	}
 }
 

@@ -32,7 +32,12 @@ const char *kv_get(const struct kv *kv, const char *key)
 
 void kv_set(struct kv *kv, const char *key, const char *value)
 {
-	char *v = xstrdup(value ? value : "");
+	char *v;
+
+	/* a key that would read back as another (a newline, an '=') is a bug of the caller */
+	if (!*key || strpbrk(key, "=\n"))
+		abort();
+	v = xstrdup(value ? value : "");
 
 	/* one line per key: newlines would break the format */
 	for (char *p = v; *p; p++)

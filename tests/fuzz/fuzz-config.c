@@ -33,26 +33,30 @@ static void check_rules(const struct rules *rs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, '\0', size);
-	char *file, *text, *rules;
+	const char *text;
+	char *file, *rules;
 	struct config cfg;
 	unsigned lines = 1;
-	size_t nsels = 0;
+	size_t nsels = 0, len;
 
+	/* the text after the file name may hold NUL bytes: each is an error at its line */
 	if (nul) {
 		file = fuzz_string(data, (size_t)(nul - data));
-		text = fuzz_string(nul + 1, size - (size_t)(nul - data) - 1);
+		text = (const char *)nul + 1;
+		len = size - (size_t)(nul - data) - 1;
 	} else {
 		file = strdup("/etc/vfio-claim.d/fuzz.conf");
-		text = fuzz_string(data, size);
+		text = (const char *)data;
+		len = size;
 	}
-	for (const char *c = text; *c; c++)
-		lines += *c == '\n';
+	for (size_t k = 0; k < len; k++)
+		lines += text[k] == '\n';
 
 	/* as config_load() starts */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.perms.mode = -1;
 	cfg.keep_usb = true;
-	config_parse_text(&cfg, file, text);
+	config_parse_buf(&cfg, file, text, len);
 
 	FUZZ_ASSERT(cfg.files.n == 1 && strcmp(cfg.files.v[0], file) == 0);
 	if (cfg.nerrors) /* not half-applied: bad input never widens a claim */
@@ -73,7 +77,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	free(rules);
 	config_free(&cfg);
-	free(text);
 	free(file);
 	return 0;
 }
