@@ -120,20 +120,36 @@ static char *host_module_for(struct kmod_ctx *ctx, const struct pci_dev *d, cons
 	return module;
 }
 
-int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
+/*
+ * The first steps of a release and of a rollback: the override cleared, unbound from vfio-pci.
+ * restore: when the unbind fails, write the override back (a release leaves the device
+ * claimed as it was); a rollback leaves it cleared, so that nothing keeps the host off later.
+ */
+static int leave_vfio(struct pci_dev *d, bool restore, struct bind_error *err)
 {
-	int r;
+	int r = write_dev_attr(d, "driver_override", "\n");
 
-	r = write_dev_attr(d, "driver_override", "\n");
 	if (r < 0)
 		return fail(err, r, "clear driver_override");
 	pci_refresh_driver(d);
 	if (d->driver && streq(d->driver, "vfio-pci")) {
 		r = unbind(d);
-		if (r < 0)
+		if (r < 0) {
+			if (restore)
+				write_dev_attr(d, "driver_override", "vfio-pci");
 			return fail(err, r, "unbind from 'vfio-pci'");
+		}
 		pci_refresh_driver(d);
 	}
+	return 0;
+}
+
+int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
+{
+	int r = leave_vfio(d, false, err);
+
+	if (r < 0)
+		return r;
 	if (!d->driver) {
 		r = write_bus_attr("drivers_probe", d->addr);
 		pci_refresh_driver(d);
@@ -161,17 +177,9 @@ int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_modul
 		if (r < 0)
 			return r;
 	}
-	r = write_dev_attr(d, "driver_override", "\n");
+	r = leave_vfio(d, true, err);
 	if (r < 0)
-		return fail(err, r, "clear driver_override");
-	pci_refresh_driver(d);
-	if (d->driver && streq(d->driver, "vfio-pci")) {
-		r = unbind(d);
-		if (r < 0) {
-			write_dev_attr(d, "driver_override", "vfio-pci");
-			return fail(err, r, "unbind from 'vfio-pci'");
-		}
-	}
+		return r;
 	r = write_bus_attr("drivers_probe", d->addr);
 	pci_refresh_driver(d);
 	if (d->driver && streq(d->driver, "vfio-pci"))

@@ -27,61 +27,54 @@ static int parse_id(const char *s, unsigned long *id)
 	return 0;
 }
 
-int perms_user_id(const char *name, uid_t *uid)
+/* A name (or number) through the root's /etc/passwd or /etc/group: 0 or a negative errno */
+static int lookup_id(const char *name, bool group, unsigned long *id)
 {
-	unsigned long id;
-	struct passwd *pw;
 	char *path;
 	FILE *f;
-	int r = parse_id(name, &id);
+	int r = parse_id(name, id);
 
-	if (r <= 0) {
-		if (r == 0)
-			*uid = (uid_t)id;
+	if (r <= 0)
 		return r;
-	}
-	path = root_path("/etc/passwd");
+	path = root_path(group ? "/etc/group" : "/etc/passwd");
 	f = fopen(path, "re");
 	free(path);
 	if (!f)
 		return -errno;
 	r = -ENOENT;
-	while ((pw = fgetpwent(f)))
-		if (streq(pw->pw_name, name)) {
-			*uid = pw->pw_uid;
+	for (;;) {
+		struct passwd *pw = group ? NULL : fgetpwent(f);
+		struct group *gr = group ? fgetgrent(f) : NULL;
+
+		if (!pw && !gr)
+			break;
+		if (streq(pw ? pw->pw_name : gr->gr_name, name)) {
+			*id = pw ? pw->pw_uid : gr->gr_gid;
 			r = 0;
 			break;
 		}
+	}
 	fclose(f);
+	return r;
+}
+
+int perms_user_id(const char *name, uid_t *uid)
+{
+	unsigned long id;
+	int r = lookup_id(name, false, &id);
+
+	if (r == 0)
+		*uid = (uid_t)id;
 	return r;
 }
 
 int perms_group_id(const char *name, gid_t *gid)
 {
 	unsigned long id;
-	struct group *gr;
-	char *path;
-	FILE *f;
-	int r = parse_id(name, &id);
+	int r = lookup_id(name, true, &id);
 
-	if (r <= 0) {
-		if (r == 0)
-			*gid = (gid_t)id;
-		return r;
-	}
-	path = root_path("/etc/group");
-	f = fopen(path, "re");
-	free(path);
-	if (!f)
-		return -errno;
-	r = -ENOENT;
-	while ((gr = fgetgrent(f)))
-		if (streq(gr->gr_name, name)) {
-			*gid = gr->gr_gid;
-			r = 0;
-			break;
-		}
-	fclose(f);
+	if (r == 0)
+		*gid = (gid_t)id;
 	return r;
 }
 
@@ -95,8 +88,8 @@ int perms_check_name(bool group, const char *name)
 
 int perms_resolve(const struct perms *p, long *uid, long *gid)
 {
-	uid_t u;
-	gid_t g;
+	uid_t u = 0;
+	gid_t g = 0;
 	int r;
 
 	*uid = *gid = -1;
