@@ -53,7 +53,14 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (lvl == LOG_LVL_DEBUG && verbosity < 1)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "vfio-claim: %s%s\n", prefix[lvl], msg);
+	/*
+	 * In the boot stages the kernel log is the one sink: the initramfs scripts' stderr is the
+	 * console, which shows the kernel log too, dracut logs its hooks' output to the kernel
+	 * log again, and udevd sends its programs' stderr to the journal, which has the kernel
+	 * log: each message would appear twice.
+	 */
+	if (kmsg_fd < 0 || lvl == LOG_LVL_DEBUG)
+		fprintf(stderr, "vfio-claim: %s%s\n", prefix[lvl], msg);
 	if (kmsg_fd >= 0 && lvl != LOG_LVL_DEBUG) {
 		char line[2200];
 		int n =

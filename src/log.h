@@ -8,7 +8,10 @@ enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DE
 struct kmod_ctx;
 
 void log_set_verbose(int verbose);
-/* Also copy messages to the kernel log (initramfs and udev, where stderr is often lost). */
+/*
+ * The boot stages (initramfs, udev): messages go to the kernel log instead of stderr, once it
+ * could be opened (stderr is the console or the journal there, which show the kernel log).
+ */
 void log_open_kmsg(void);
 void log_close(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -318,3 +318,21 @@ test_release_with_an_unknown_host_module_changes_nothing() {
     [ "$(override_of 0000:00:1f.6)" = vfio-pci ] || fail "override cleared"
     [ "$(state_of 0000:00:1f.6 state)" = claimed ] || fail "state changed"
 }
+
+test_boot_messages_appear_once_in_the_kernel_log_and_not_again_on_stderr() {
+    fixture desktop
+    conf 10-gpu.conf "claim gpu"
+    : >"$ROOT/dev/kmsg"
+    run boot
+    assert_rc 0
+    [ "$(grep -c '0000:01:00.0: claimed for vfio-pci' "$ROOT/dev/kmsg")" -eq 1 ] || fail "claim message not once in the kernel log"
+    [ "$(grep -c '0000:00:02.0: refused: boot VGA device' "$ROOT/dev/kmsg")" -eq 1 ] || fail "refusal not once"
+    assert_not_err "0000:01:00.0: claimed"
+    assert_not_err "refused"
+    # without a kernel log (a console by hand), stderr has them
+    fixture desktop
+    conf 10-gpu.conf "claim gpu"
+    [ ! -e "$ROOT/dev/kmsg" ] || fail "the fixture has a kernel log"
+    run boot
+    assert_err "0000:01:00.0: claimed for vfio-pci"
+}
