@@ -106,17 +106,22 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
 		    d->driver ? d->driver : "none");
 }
 
-/* The module that drives the device: the one recorded at claim time, else its modalias'. */
+/*
+ * The module to load for a device's host driver: what its modalias resolves to (blacklists
+ * honoured); the one recorded at claim time only if it is one of those, since the state
+ * directory is not a list of modules to load. NULL: none (a built-in or loaded driver may
+ * still take the device).
+ */
 static char *host_module_for(struct kmod_ctx *ctx, const struct pci_dev *d, const char *recorded)
 {
+	struct strv mods = { 0 };
 	char *module = NULL, *modalias = NULL;
 
-	/* the initramfs may not have had the module ("none"): ask this system's index then */
-	if (recorded && *recorded && !streq(recorded, "none"))
-		return xstrdup(recorded);
-	if (pci_read_attr(d, "modalias", &modalias) == 0)
-		modload_lookup_alias(ctx, modalias, &module);
+	if (pci_read_attr(d, "modalias", &modalias) == 0 &&
+	    modload_alias_modules(ctx, modalias, &mods) == 0)
+		module = xstrdup(recorded && strv_contains(&mods, recorded) ? recorded : mods.v[0]);
 	free(modalias);
+	strv_free(&mods);
 	return module;
 }
 

@@ -315,25 +315,39 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name)
 	return r;
 }
 
-int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module)
+int modload_alias_modules(struct kmod_ctx *ctx, const char *modalias, struct strv *modules)
 {
-	struct kmod_list *list = NULL, *it;
+	struct kmod_list *list = NULL, *filtered = NULL, *it;
 	int r;
 
-	*module = NULL;
 	if (!ctx)
 		return -ENOENT;
 	r = kmod_module_new_from_lookup(ctx, modalias, &list);
 	if (r < 0)
 		return r;
-	kmod_list_foreach (it, list) {
+	/* modprobe.d blacklists apply to alias lookups, as for modprobe */
+	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
+	kmod_module_unref_list(list);
+	if (r < 0)
+		return r;
+	kmod_list_foreach (it, filtered) {
 		struct kmod_module *mod = kmod_module_get_module(it);
 		const char *n = kmod_module_get_name(mod);
 
-		if (!*module && !streq(n, "vfio_pci"))
-			*module = xstrdup(n);
+		if (!streq(n, "vfio_pci") && !strv_contains(modules, n))
+			strv_push(modules, xstrdup(n));
 		kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(list);
-	return *module ? 0 : -ENOENT;
+	kmod_module_unref_list(filtered);
+	return modules->n ? 0 : -ENOENT;
+}
+
+int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module)
+{
+	struct strv mods = { 0 };
+	int r = modload_alias_modules(ctx, modalias, &mods);
+
+	*module = r == 0 ? xstrdup(mods.v[0]) : NULL;
+	strv_free(&mods);
+	return r;
 }

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "util.h"
+
 struct kmod_ctx;
 
 /*
@@ -19,7 +21,12 @@ void modload_unref(struct kmod_ctx *ctx);
  * errnos come from the insertion (-ENOEXEC, -EPERM, ...).
  */
 int modload_ensure(struct kmod_ctx *ctx, const char *name);
-/* The first module (not vfio-pci) whose alias matches the modalias, in *module. */
+/*
+ * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them:
+ * modprobe.d blacklists honoured. Appended to *modules; 0, or -ENOENT when there is none.
+ */
+int modload_alias_modules(struct kmod_ctx *ctx, const char *modalias, struct strv *modules);
+/* The first of them, in *module. */
 int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module);
 /* Live or built in; under --root read from DIR/sys/module and DIR's modules.builtin only. */
 bool module_loaded(struct kmod_ctx *ctx, const char *name);
