@@ -28,6 +28,9 @@ int root_devices_gather(struct strv *lines, char **unresolved, char **no_record)
 	r = session_open(&s);
 	if (r < 0)
 		return r;
+	/* the boot this record is for: a boot with another root= does not use it */
+	if (s.cfg.root_arg)
+		strv_push(lines, xasprintf("root=%s", s.cfg.root_arg));
 	for (size_t i = 0; i < s.protected.n; i++) {
 		int k = pci_find(&s.devs, s.protected.v[i].addr);
 		if (k >= 0 && !pci_is_bridge(&s.devs.v[k]))

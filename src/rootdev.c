@@ -211,23 +211,41 @@ static void walk_mounts(struct protected_list *out)
 }
 
 /* /etc/vfio-claim/root-devices: "path=..." lines written by the initramfs hooks */
-static void walk_record(struct protected_list *out, const struct pci_list *devs)
+static void walk_record(struct protected_list *out, const struct config *cfg,
+			const struct pci_list *devs)
 {
 	char *p = root_path("/etc/vfio-claim/root-devices"), *text = NULL, *save = NULL;
+	struct strv paths = { 0 };
+	const char *made_for = NULL;
 
 	if (read_text(p, &text) < 0) {
 		free(p);
 		return;
 	}
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct selector sel;
-		const char *why;
-
 		line = strip(line);
 		if (!*line || *line == '#')
 			continue;
-		if (selector_parse(line, &sel, &why) < 0) {
-			strv_push(&out->bad_record_lines, xasprintf("'%s': %s", line, why));
+		if (strncmp(line, "root=", 5) == 0)
+			made_for = line + 5; /* the root= the record was made for */
+		else
+			strv_push(&paths, xstrdup(line));
+	}
+	/* a record made for another root= says nothing about this boot's disks */
+	if (made_for && cfg->root_arg && !streq(made_for, cfg->root_arg)) {
+		strv_push(
+		    &out->bad_record_lines,
+		    xasprintf("made for root=%s, but this boot has root=%s: not used; rebuild "
+			      "the initramfs (update-initramfs -u or dracut -f)",
+			      made_for, cfg->root_arg));
+		strv_free(&paths);
+	}
+	for (size_t k = 0; k < paths.n; k++) {
+		struct selector sel;
+		const char *why;
+
+		if (selector_parse(paths.v[k], &sel, &why) < 0) {
+			strv_push(&out->bad_record_lines, xasprintf("'%s': %s", paths.v[k], why));
 			continue;
 		}
 		out->have_record = true;
@@ -238,6 +256,7 @@ static void walk_record(struct protected_list *out, const struct pci_list *devs)
 					"(/etc/vfio-claim/root-devices)");
 		selector_free(&sel);
 	}
+	strv_free(&paths);
 	free(text);
 	free(p);
 }
@@ -436,5 +455,5 @@ void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct 
 	walk_table(out, "/etc/fstab", rootdev_fstab_line);
 	walk_table(out, "/etc/crypttab", rootdev_crypttab_line);
 	walk_resume(out);
-	walk_record(out, devs);
+	walk_record(out, cfg, devs);
 }

@@ -130,13 +130,16 @@ test_the_root_device_record_is_what_root_devices_prints() {
         "# The PCI devices that carried the file systems the boot needs when this initramfs was built" ] ||
         fail "header"
     [ "$(sed 1d "$IMG/etc/vfio-claim/root-devices")" = "$want" ] || fail "record: $(cat "$IMG/etc/vfio-claim/root-devices")"
-    [ "$want" = "path=0000:00:17.0" ] || fail "root-devices: $want"
+    [ "$want" = "root=PARTUUID=0b7e2c4d-58a1-4f36-9d2e-7c1b3a4f5e60
+path=0000:00:17.0" ] || fail "root-devices: $want"
     [ ! -e "$IMG/etc/vfio-claim.d" ] || fail "no configuration, no folder"
     # the record is what the image's boot reads when root= cannot be found before udev
     mkdir -p "$ROOT/etc/vfio-claim"
     cp "$IMG/etc/vfio-claim/root-devices" "$ROOT/etc/vfio-claim/"
-    cmdline "root=UUID=00000000-0000-0000-0000-000000000000 ro"
+    # the boot it was made for, before udev: no mount, no /dev/disk links, root= not found
+    cmdline "root=PARTUUID=0b7e2c4d-58a1-4f36-9d2e-7c1b3a4f5e60 ro"
     : >"$ROOT/proc/self/mountinfo"
+    rm -rf "$ROOT/dev/disk"
     conf test.conf "claim storage"
     run --json check
     plan_has "^0000:00:17.0 refuse carried the root file system when the initramfs was built" ||

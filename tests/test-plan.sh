@@ -80,7 +80,31 @@ test_root_devices_prints_the_pci_path_of_the_root_disk() {
     fixture server
     run root-devices
     assert_rc 0
-    [ "$OUT" = "path=0000:00:17.0" ] || fail "got '$OUT'"
+    # the root= the record is made for, then the devices
+    [ "$OUT" = "root=PARTUUID=0b7e2c4d-58a1-4f36-9d2e-7c1b3a4f5e60
+path=0000:00:17.0" ] || fail "got '$OUT'"
+}
+
+test_a_record_made_for_another_root_is_not_used() {
+    fixture server
+    run root-devices
+    mkdir -p "$ROOT/etc/vfio-claim"
+    printf '%s\n' "$OUT" >"$ROOT/etc/vfio-claim/root-devices"
+    # as in the initramfs before udev: no mount, no /dev/disk links, root= not found
+    : >"$ROOT/proc/self/mountinfo"
+    rm -rf "$ROOT/dev/disk"
+    conf test.conf "claim storage"
+    # the boot the record was made for: the record protects the root disk
+    cmdline "root=PARTUUID=0b7e2c4d-58a1-4f36-9d2e-7c1b3a4f5e60 ro"
+    run --json check
+    plan_has "^0000:00:17.0 refuse carried the root file system when the initramfs was built" ||
+        fail "the record is not used for its own root="
+    # another root= (not found before udev): the record is void, every storage controller refused
+    cmdline "root=UUID=11111111-2222-3333-4444-555555555555 ro"
+    run --json check
+    assert_err "made for root=PARTUUID=0b7e2c4d-58a1-4f36-9d2e-7c1b3a4f5e60, but this boot has root=UUID=11111111-2222-3333-4444-555555555555: not used; rebuild the initramfs"
+    plan_has "^0000:00:17.0 refuse storage controller, and the root file system 'UUID=1111" ||
+        fail "a void record still counted"
 }
 
 test_root_by_dev_path_label_partlabel_and_partuuid() {

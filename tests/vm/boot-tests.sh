@@ -126,7 +126,7 @@ run_installed() { # DEB
 	o=$out/output.txt
 	check "installed: dpkg -i on the running guest" has "CHECK installed install ok installed" "$o"
 	check "installed: root-devices names the root NVMe's PCI path" \
-		has "CHECK root-devices path=0000:00:0f.0/00.0 " "$o"
+		has_re "^CHECK root-devices root=[^ ]+ path=0000:00:0f\.0/00\.0 " "$o"
 	check "installed: the initramfs has the boot script" \
 		has_re "^CHECK initramfs-file .*scripts/init-top/00-vfio-claim$" "$o"
 	kver=$(sed -n 's/^KERNEL_VERSION=//p' "$img.info")
