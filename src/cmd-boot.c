@@ -37,6 +37,24 @@ static void record_config_errors(const struct config *cfg)
 	free(text);
 }
 
+/* The digest of the configuration this image was built from, for check and status later. */
+static void record_image_digest(void)
+{
+	char *p = root_path(IMAGE_DIGEST), *digest = NULL;
+	int r;
+
+	if (read_text(p, &digest) < 0) {
+		free(p);
+		return; /* not an image made by our hooks */
+	}
+	r = state_write_file(BOOT_DIGEST, digest);
+	if (r < 0)
+		log_warn("cannot record the image's configuration digest: %s, ignoring",
+			 state_strerror(r));
+	free(digest);
+	free(p);
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
@@ -63,6 +81,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			  "nothing is claimed from the configuration this boot",
 			  s.cfg.exclude_unknown);
 	record_config_errors(&s.cfg);
+	record_image_digest();
 	r = udev_select_rules_write(&s.cfg);
 	if (r < 0)
 		log_warn("cannot write '%s%s': %s, ignoring", root_get(), SELECT_RULES, errstr(r));

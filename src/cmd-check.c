@@ -10,6 +10,7 @@
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
+	char *stale;
 	int r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
@@ -18,6 +19,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	session_plan(&s, NULL);
+	stale = session_stale_image();
 	if (opts->json) {
 		struct jsonw w;
 
@@ -50,6 +52,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		}
 		jsonw_array_close(&w);
 		jsonw_bool(&w, "off", s.cfg.off);
+		jsonw_string(&w, "stale_image", stale);
 		jsonw_object_close(&w);
 	} else {
 		for (size_t i = 0; i < s.devs.n; i++) {
@@ -63,6 +66,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			       "this boot\n");
 	}
 	print_config_errors(&s.cfg);
+	if (stale)
+		log_warn("%s", stale);
+	free(stale);
 	r = s.cfg.nerrors ? EXIT_USAGE : 0;
 	session_close(&s);
 	return r;

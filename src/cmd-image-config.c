@@ -303,6 +303,18 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		}
 	}
 	image_record(destdir);
+	{
+		char *digest = config_digest();
+		struct image_file d = { .path = IMAGE_DIGEST, .text = xasprintf("%s\n", digest) };
+		int k = image_write(destdir, &d);
+
+		if (k < 0)
+			log_warn("cannot write '%s%s': %s; the running system cannot tell whether "
+				 "its configuration changed since",
+				 destdir, IMAGE_DIGEST, errstr(k));
+		free(d.text);
+		free(digest);
+	}
 out:
 	for (size_t i = 0; i < paths.n; i++)
 		free(files[i].text);

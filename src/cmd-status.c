@@ -12,7 +12,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	struct strv addrs = { 0 };
 	struct jsonw w;
 	struct session s;
-	char *errors = NULL;
+	char *errors = NULL, *stale;
 	int r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
@@ -84,17 +84,22 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		}
 		kv_free(&st);
 	}
+	stale = session_stale_image();
 	if (opts->json) {
 		jsonw_array_close(&w);
 		jsonw_string(&w, "config_errors", errors);
+		jsonw_string(&w, "stale_image", stale);
 		jsonw_object_close(&w);
 	} else {
+		if (stale)
+			printf("%s\n", stale);
 		if (!addrs.n)
 			printf("no device claimed this boot\n");
 		if (errors)
 			printf("configuration errors at boot:\n%s\n", errors);
 	}
 	free(errors);
+	free(stale);
 	strv_free(&addrs);
 	session_close(&s);
 	return 0;

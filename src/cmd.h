@@ -69,6 +69,8 @@ void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
 struct kmod_ctx *session_kmod(struct session *s);
 const struct holders *session_holders(struct session *s);
+/* Why this boot's initramfs is stale (its configuration digest differs), or NULL. */
+char *session_stale_image(void);
 
 enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_FAILED };
 /*

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -848,6 +849,43 @@ void config_load_files(struct config *cfg)
 		free(text);
 	}
 	strv_free(&paths);
+}
+
+/* FNV-1a, 64 bits: enough to tell that a configuration changed (not a security measure) */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+char *config_digest(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	struct strv paths;
+
+	config_files(&paths);
+	for (size_t i = 0; i < paths.n; i++) {
+		char *full = root_path("%s", paths.v[i]), *text = NULL;
+		const char *why;
+		size_t len = 0;
+
+		h = fnv1a(h, paths.v[i], strlen(paths.v[i]) + 1);
+		if (config_file_masked(paths.v[i]))
+			h = fnv1a(h, "masked", 7);
+		else if (read_config_file(full, &text, &len, &why) == 0)
+			h = fnv1a(h, text, len + 1);
+		else
+			h = fnv1a(h, "unreadable", 11);
+		free(text);
+		free(full);
+	}
+	strv_free(&paths);
+	return xasprintf("%016llx", (unsigned long long)h);
 }
 
 void config_load(struct config *cfg)

@@ -50,6 +50,14 @@ struct config {
 	struct strv broken_files; /* files not applied because of errors */
 };
 
+/*
+ * A digest of the configuration files (names and contents, as config_load() chooses them):
+ * the image carries the one it was built from, so that the running system can tell when the
+ * configuration changed since (SPEC §8). 16 hex digits.
+ */
+char *config_digest(void);
+#define IMAGE_DIGEST "/etc/vfio-claim/config-digest" /* in the image */
+#define BOOT_DIGEST  "image-config-digest"	     /* in the state directory: this boot's image */
 /* Reads the configuration folders and the kernel command line under the root. */
 void config_load(struct config *cfg);
 /* The configuration folders only, without the kernel command line. */

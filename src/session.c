@@ -54,6 +54,24 @@ struct kmod_ctx *session_kmod(struct session *s)
 	return s->kmod;
 }
 
+char *session_stale_image(void)
+{
+	char *booted = NULL, *now;
+	bool stale;
+
+	if (state_read_file(BOOT_DIGEST, &booted) < 0)
+		return NULL;
+	now = config_digest();
+	stale = !streq(strip(booted), now);
+	free(booted);
+	free(now);
+	if (!stale)
+		return NULL;
+	return xstrdup("the configuration differs from the one this boot's initramfs was built "
+		       "with: run 'update-initramfs -u' (or 'dracut -f') so that the next boot "
+		       "claims as configured");
+}
+
 const struct holders *session_holders(struct session *s)
 {
 	if (!s->holders_scanned) {

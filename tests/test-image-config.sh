@@ -176,3 +176,40 @@ test_help_prints_the_usage_and_exits_0() {
     assert_rc 2
     assert_err "image-config takes one DESTDIR"
 }
+
+test_check_and_status_say_when_the_configuration_changed_since_the_image_was_built() {
+    fixture desktop
+    users
+    image
+    conf 10-gpu.conf "claim gpu"
+    run image-config "$IMG"
+    assert_rc 0
+    [ -s "$IMG/etc/vfio-claim/config-digest" ] || fail "the image carries no digest"
+    # the boot from that image records the digest it was built from
+    mkdir -p "$ROOT/etc/vfio-claim"
+    cp "$IMG/etc/vfio-claim/config-digest" "$ROOT/etc/vfio-claim/"
+    run boot
+    [ -s "$ROOT/run/vfio-claim/image-config-digest" ] || fail "boot did not record it"
+    run check
+    assert_rc 0
+    assert_not_err "differs"
+    run status
+    assert_not_out "differs"
+    # the configuration changes afterwards: check and status say so, with the command
+    conf 20-net.conf "claim net"
+    run check
+    assert_rc 0
+    assert_err "the configuration differs from the one this boot's initramfs was built with: run 'update-initramfs -u' (or 'dracut -f')"
+    run status
+    assert_out "the configuration differs from the one this boot's initramfs was built with"
+    run --json status
+    python3 -c 'import json,sys; d=json.load(sys.stdin); assert "update-initramfs" in d["stale_image"]' <<<"$OUT" ||
+        fail "status --json"
+    # masking a file is a change too
+    rm "$ROOT/etc/vfio-claim.d/20-net.conf"
+    run check
+    assert_not_err "differs"
+    ln -s /dev/null "$ROOT/etc/vfio-claim.d/10-gpu.conf.tmp" && mv -T "$ROOT/etc/vfio-claim.d/10-gpu.conf.tmp" "$ROOT/etc/vfio-claim.d/10-gpu.conf"
+    run check
+    assert_err "differs from the one this boot's initramfs was built with"
+}

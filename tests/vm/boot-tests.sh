@@ -121,8 +121,10 @@ run_installed() { # DEB
 	truncate -s 64M "$WORK/data.img"
 	log "installed: boot, dpkg -i in the guest"
 	out=$WORK/installed-1
-	"$HERE/boot.sh" "$img" --persist --script "$HERE/guest-install.sh" --file "$deb" --out "$out" \
-		"${devs[@]}" >/dev/null 2>&1 || true
+	# dpkg -i and the initramfs it builds take ~2.5 min under TCG on an idle machine, twice that
+	# on a loaded one: the default 300 s is too close
+	"$HERE/boot.sh" "$img" --persist --timeout 900 --script "$HERE/guest-install.sh" \
+		--file "$deb" --out "$out" "${devs[@]}" >/dev/null 2>&1 || true
 	o=$out/output.txt
 	check "installed: dpkg -i on the running guest" has "CHECK installed install ok installed" "$o"
 	check "installed: root-devices names the root NVMe's PCI path" \
