@@ -9,6 +9,7 @@
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
+	struct strv claimed = { 0 };
 	struct session s;
 	char *stale;
 	int r;
@@ -66,6 +67,21 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			       "this boot\n");
 	}
 	print_config_errors(&s.cfg);
+	/* the entries of this boot, not one lookup per device */
+	state_list(&claimed);
+	for (size_t k = 0; k < claimed.n; k++) {
+		int i = pci_find(&s.devs, claimed.v[k]);
+		struct kv st;
+
+		if (i >= 0 && state_read(claimed.v[k], &st) == 0 &&
+		    streq(kv_get(&st, "state") ?: "", "claimed") &&
+		    late_storage(&s.devs.v[i], kv_get(&st, "stage") ?: "",
+				 kv_get(&st, "taken_from")))
+			log_warn("%s: %s", claimed.v[k], LATE_STORAGE);
+		if (i >= 0)
+			kv_free(&st);
+	}
+	strv_free(&claimed);
 	if (stale)
 		log_warn("%s", stale);
 	free(stale);

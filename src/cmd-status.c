@@ -44,6 +44,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		const char *state = has ? kv_get(&st, "state") : "claimed";
 		bool holds = driver && streq(driver, "vfio-pci");
 		char *override = NULL;
+		bool late;
 		/* no entry: the kernel's vfio-pci.ids= took it, unless our override is there
 		 * (an entry that could not be written: the next run writes it) */
 		const char *stage = "kernel", *rule = "vfio-pci.ids=";
@@ -61,6 +62,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			stage = kv_get(&st, "stage") ?: "?";
 			rule = kv_get(&st, "rule") ?: "";
 		}
+		late = has && i >= 0 && streq(state ?: "", "claimed") &&
+		       late_storage(&s.devs.v[i], stage, kv_get(&st, "taken_from"));
 
 		if (opts->json) {
 			jsonw_object_open(&w, NULL);
@@ -74,6 +77,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			jsonw_string(&w, "tag", has ? kv_get(&st, "tag") : NULL);
 			jsonw_string(&w, "time", has ? kv_get(&st, "time") : NULL);
 			jsonw_string(&w, "error", has ? kv_get(&st, "error") : NULL);
+			jsonw_string(&w, "note", late ? LATE_STORAGE : NULL);
 			jsonw_object_close(&w);
 		} else {
 			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k], stage,
@@ -81,6 +85,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			       driver ? driver : "none", holds ? "yes" : "no", rule);
 			if (has && kv_get(&st, "error"))
 				printf("\terror: %s\n", kv_get(&st, "error"));
+			if (late)
+				printf("\tnote: %s\n", LATE_STORAGE);
 		}
 		kv_free(&st);
 	}

@@ -69,6 +69,16 @@ void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
 struct kmod_ctx *session_kmod(struct session *s);
 const struct holders *session_holders(struct session *s);
+/*
+ * A storage controller the early pass did not claim (the image had no root-device record) and
+ * the udev pass took from its host driver later: the rebuilt initramfs claims it in time.
+ */
+bool late_storage(const struct pci_dev *d, const char *stage, const char *host_driver);
+#define LATE_STORAGE                                                                               \
+	"storage controller claimed late, after its host driver had taken it: this boot's "        \
+	"initramfs did not claim it (it had no root-device record, so every storage controller "   \
+	"was refused there); run 'update-initramfs -u' (or 'dracut -f') on this system so that "   \
+	"the next boot claims it before any driver"
 /* Why this boot's initramfs is stale (its configuration digest differs), or NULL. */
 char *session_stale_image(void);
 

@@ -127,7 +127,8 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 
 /* Writes a device's state entry; logs a failure (the caller's exit code says it too). */
 static int record(struct session *s, size_t i, const char *stage, const char *state,
-		  const char *host_driver, const char *host_module, const char *error)
+		  const char *taken_from, const char *host_driver, const char *host_module,
+		  const char *error)
 {
 	const struct pci_dev *d = &s->devs.v[i];
 	const struct verdict *v = &s->plan.v[i];
@@ -146,6 +147,8 @@ static int record(struct session *s, size_t i, const char *stage, const char *st
 	snprintf(buf, sizeof(buf), "%d", d->iommu_group);
 	kv_set(&kv, "iommu_group", d->iommu_group >= 0 ? buf : "none");
 	kv_set(&kv, "host_driver", host_driver ? host_driver : "none");
+	/* the driver it was bound to when claimed: none when claimed before any driver */
+	kv_set(&kv, "taken_from", taken_from ? taken_from : "none");
 	kv_set(&kv, "host_module", host_module ? host_module : "none");
 	kv_set(&kv, "rule", v->rule ? v->rule->origin : "none");
 	kv_set(&kv, "reason", v->reason);
@@ -163,6 +166,12 @@ static int record(struct session *s, size_t i, const char *stage, const char *st
 			  d->addr, root_get(), state_strerror(r));
 	kv_free(&kv);
 	return r;
+}
+
+bool late_storage(const struct pci_dev *d, const char *stage, const char *host_driver)
+{
+	return (pci_categories(d->class) & CAT_STORAGE) && streq(stage, "udev") && host_driver &&
+	       !streq(host_driver, "none");
 }
 
 /* One planned member of an IOMMU group being claimed. */
@@ -288,7 +297,8 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 					: xasprintf("not claimed: %s of the same IOMMU group: %s",
 						    d->addr, e);
 			if (!m[j].already)
-				record(s, m[j].i, stage, "failed", m[j].host, m[j].module, why);
+				record(s, m[j].i, stage, "failed", m[j].before, m[j].host,
+				       m[j].module, why);
 			free(why);
 		}
 		free(e);
@@ -306,8 +316,8 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 			continue;
 		/* the device stays claimed when its entry cannot be written: the next run repairs
 		 */
-		if (record(s, m[k].i, stage, m[k].bound == 1 ? "held" : "claimed", host,
-			   m[k].module, NULL) < 0)
+		if (record(s, m[k].i, stage, m[k].bound == 1 ? "held" : "claimed", m[k].before,
+			   host, m[k].module, NULL) < 0)
 			res = CLAIM_FAILED;
 		if (m[k].bound == 1)
 			log_warn("%s: kept from host drivers by driver_override, but vfio-pci did "
@@ -319,6 +329,8 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 				 : m[k].before ? ", taken from host driver '"
 					       : " before host module '",
 				 host ? host : "", host ? "'" : "", v->reason);
+		if (late_storage(d, stage, m[k].before))
+			log_warn("%s: %s", d->addr, LATE_STORAGE);
 		perms_effective(v->rule, &s->cfg, &p);
 		r = perms_apply(d->iommu_group, &p);
 		if (r < 0)

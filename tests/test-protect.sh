@@ -194,3 +194,26 @@ test_root_devices_that_cannot_tell_whether_it_is_in_a_chroot_records_nothing() {
     assert_err "cannot tell whether this runs in a chroot ('$ROOT/proc/1/root': No such file or directory)"
     assert_err "none is recorded"
 }
+
+test_storage_claimed_late_is_named_with_the_fix() {
+    fixture desktop
+    conf 10.conf "claim nvme"
+    # the early pass: root= not found yet and no record: every storage controller refused
+    cmdline "root=UUID=00000000-0000-0000-0000-000000000000 ro"
+    : >"$ROOT/proc/self/mountinfo"
+    run boot
+    assert_driver 0000:3d:00.0 nvme
+    # later, on the running system, the root is known to be elsewhere: udev takes the NVMe
+    # from nvme, which probed it in the meantime
+    cmdline "ro"
+    run udev /devices/pci0000:00/0000:00:1d.0/0000:3d:00.0
+    assert_rc 0
+    assert_driver 0000:3d:00.0 vfio-pci
+    assert_err "0000:3d:00.0: storage controller claimed late, after its host driver had taken it"
+    assert_err "run 'update-initramfs -u' (or 'dracut -f')"
+    [ "$(state_of 0000:3d:00.0 taken_from)" = nvme ] || fail "taken_from not recorded"
+    run status
+    assert_out "note: storage controller claimed late"
+    run check
+    assert_err "0000:3d:00.0: storage controller claimed late"
+}
