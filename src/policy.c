@@ -168,6 +168,17 @@ static void groups_free(struct groups *gr)
 	free(gr->count);
 }
 
+/* 1 + the index of a claimed function in the same plug-in slot (not a root bus) as j, or 0. */
+static int slot_companion(const struct plan *plan, const struct pci_list *devs, const size_t *mem,
+			  size_t nmem, size_t j)
+{
+	for (size_t k = 0; k < nmem && devs->v[j].parent >= 0; k++)
+		if (mem[k] != j && plan->v[mem[k]].decision == DEC_CLAIM &&
+		    pci_same_slot(&devs->v[mem[k]], &devs->v[j]))
+			return (int)mem[k] + 1;
+	return 0;
+}
+
 /* Why a group member keeps the group from being claimed, or NULL; *with: how it goes along. */
 static char *member_block(const struct plan *plan, const struct plan_input *in,
 			  const bool *excluded, const size_t *mem, size_t nmem, size_t j, int *with)
@@ -183,8 +194,19 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 	if (plan->v[j].decision == DEC_REFUSE)
 		return xasprintf("IOMMU group %d also holds %s, which is refused (%s)", g, m->addr,
 				 plan->v[j].reason);
-	if (on_vfio(m))
+	if (on_vfio(m)) {
+		/*
+		 * Already on vfio-pci (claimed with its companion earlier this boot, or by the
+		 * kernel): it never holds the group back. As a companion it still goes with it, so
+		 * that its reason stays true and its state entry is kept (or repaired).
+		 */
+		if (!plan->v[j].released && !excluded[j] &&
+		    (*with = slot_companion(plan, devs, mem, nmem, j)) && (why = veto(m, in))) {
+			free(why);
+			*with = 0;
+		}
 		return NULL;
+	}
 	if (plan->v[j].released)
 		return xasprintf("IOMMU group %d also holds %s, released by hand this boot: vfio "
 				 "needs the whole group; 'vfio-claim claim %s' takes it again",
@@ -194,12 +216,7 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 				 "group; drop that exclude to claim it",
 				 g, m->addr, pci_category_name(m), plan->v[j].reason);
 	/* a function of a plug-in card (not on a root bus) whose slot has a claimed function */
-	for (size_t k = 0; k < nmem && m->parent >= 0; k++)
-		if (mem[k] != j && plan->v[mem[k]].decision == DEC_CLAIM &&
-		    pci_same_slot(&devs->v[mem[k]], m)) {
-			*with = (int)mem[k] + 1;
-			break;
-		}
+	*with = slot_companion(plan, devs, mem, nmem, j);
 	if (!*with && in->cfg->group_policy == GROUP_WHOLE)
 		*with = -1;
 	if (!*with)

@@ -181,6 +181,7 @@ struct member {
 	char *host, *module; /* the host driver (or the module that would take it) */
 	bool already;	     /* on vfio-pci and recorded as claimed: nothing to do */
 	bool touched;	     /* bind_claim() ran: undo it if the group fails */
+	bool was_vfio;	     /* on vfio-pci already, without its entry: the entry is repaired */
 	int bound;	     /* bind_claim(): 0 on vfio-pci, 1 held by the override only */
 };
 
@@ -278,8 +279,9 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 			continue;
 		m[k].before =
 		    xstrdup(d->driver && !streq(d->driver, "vfio-pci") ? d->driver : NULL);
+		m[k].was_vfio = d->driver && streq(d->driver, "vfio-pci");
 		host_driver_of(s, d, &m[k].host, &m[k].module);
-		m[k].touched = true;
+		m[k].touched = !m[k].was_vfio; /* a rollback gives back only what this run moved */
 		m[k].bound = bind_claim(session_kmod(s), d, &err);
 		if (m[k].bound >= 0)
 			continue;
@@ -319,7 +321,10 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		if (record(s, m[k].i, stage, m[k].bound == 1 ? "held" : "claimed", m[k].before,
 			   host, m[k].module, NULL) < 0)
 			res = CLAIM_FAILED;
-		if (m[k].bound == 1)
+		if (m[k].was_vfio)
+			log_info("%s: on vfio-pci already; its state entry is written again (%s)",
+				 d->addr, v->reason);
+		else if (m[k].bound == 1)
 			log_warn("%s: kept from host drivers by driver_override, but vfio-pci did "
 				 "not bind (no IOMMU group): enable the IOMMU to use it",
 				 d->addr);

@@ -61,7 +61,7 @@
 #define SYSFS_MAGIC 0x62656572
 #define VFIO_DRIVER "vfio-pci"
 
-enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE };
+enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE, FK_STATE };
 
 /* What a remembered descriptor is: its kind, the device address (driver_override) or driver
  * name (bind, unbind), and the inode it was opened on, to notice a descriptor number that was
@@ -1000,6 +1000,9 @@ static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
 		fk_written_addr(buf, n, addr, sizeof(addr));
 		err = fk_do_probe(addr);
 		break;
+	case FK_STATE:
+		err = atoi(e->arg);
+		break;
 	}
 	fk_unlock(lock);
 	if (err) {
@@ -1124,8 +1127,8 @@ static void fk_copy(int from, int to)
 		fk_set(to, NULL);
 }
 
-/* Is the directory that would hold path (relative to dirfd) inside DIR/sys? */
-static int fk_parent_in_sys(int dirfd, const char *path)
+/* Is the directory that would hold path (relative to dirfd) DIR/top or inside it? */
+static int fk_parent_in(int dirfd, const char *path, const char *top)
 {
 	char parent[PATH_MAX], proc[64], real[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -1146,7 +1149,29 @@ static int fk_parent_in_sys(int dirfd, const char *path)
 		return 0;
 	real[n] = '\0';
 	return !strncmp(real, fk_root, fk_rootlen) &&
-	       (!strcmp(real + fk_rootlen, "/sys") || !strncmp(real + fk_rootlen, "/sys/", 5));
+	       !strncmp(real + fk_rootlen, top, strlen(top)) &&
+	       (real[fk_rootlen + strlen(top)] == '\0' || real[fk_rootlen + strlen(top)] == '/');
+}
+
+static int fk_parent_in_sys(int dirfd, const char *path)
+{
+	return fk_parent_in(dirfd, path, "/sys");
+}
+
+/*
+ * State faults on request: DIR/.fakekernel/state.fail holds an errno name; files opened for
+ * writing under DIR/run/vfio-claim then fail as a full or broken /run would: EROFS fails the
+ * open itself, anything else (ENOSPC, EIO) every write. 0: no fault.
+ */
+static int fk_state_failure(int dirfd, const char *path, int flags)
+{
+	char file[PATH_MAX], buf[64];
+
+	if ((flags & O_ACCMODE) == O_RDONLY || !fk_parent_in(dirfd, path, "/run/vfio-claim") ||
+	    fk_path(file, ".fakekernel/state.fail") < 0 || fk_read_small(file, buf, sizeof(buf)) < 0)
+		return 0;
+	buf[strcspn(buf, " \t\r\n")] = '\0';
+	return fk_errno(buf);
 }
 
 #define FK_NEEDS_MODE(f) (((f)&O_CREAT) || ((f)&O_TMPFILE) == O_TMPFILE)
@@ -1178,7 +1203,26 @@ static int fk_open(int dirfd, const char *path, int flags, mode_t mode, int larg
 	special = (flags & O_ACCMODE) != O_RDONLY && fk_special_name(path);
 	insys = (flags & O_CREAT) && fk_parent_in_sys(dirfd, path);
 	if (!special && !insys) {
+		int err = fk_state_failure(dirfd, path, flags);
+
+		if (err == EROFS) {
+			errno = EROFS;
+			return -1;
+		}
 		fd = ro(dirfd, path, flags, mode);
+		if (fd >= 0 && fd < FK_MAXFD && err) {
+			struct stat st;
+
+			memset(&e, 0, sizeof(e));
+			if (fstat(fd, &st) == 0) {
+				e.kind = FK_STATE;
+				e.dev = st.st_dev; /* fk_get() checks the descriptor still is it */
+				e.ino = st.st_ino;
+				snprintf(e.arg, sizeof(e.arg), "%d", err);
+				fk_set(fd, &e);
+				return fd;
+			}
+		}
 		fk_set(fd, NULL);
 		return fd;
 	}

@@ -142,3 +142,28 @@ test_udev_rechecks_a_release_under_the_lock() {
     assert_out "released by hand this boot"
     assert_driver 0000:00:1f.6 e1000e
 }
+
+test_a_full_or_failing_run_after_the_bind_exits_1_and_loses_nothing() {
+    local err
+    for err in ENOSPC EIO; do
+        fixture desktop
+        conf 10-gpu.conf "claim gpu"
+        mkdir -p "$ROOT/.fakekernel"
+        echo "$err" >"$ROOT/.fakekernel/state.fail"
+        run boot
+        assert_rc 1
+        assert_err "0000:01:00.0: cannot write its state entry"
+        # the group stays whole on vfio-pci, and status does not call it the kernel's
+        assert_driver 0000:01:00.0 vfio-pci
+        assert_driver 0000:01:00.1 vfio-pci
+        run status
+        assert_not_out "vfio-pci.ids="
+        # /run works again: the next run writes the entries
+        rm "$ROOT/.fakekernel/state.fail"
+        run boot
+        assert_rc 0
+        assert_err "0000:01:00.1: on vfio-pci already; its state entry is written again (goes with 0000:01:00.0"
+        [ "$(state_of 0000:01:00.0 state)" = claimed ] || fail "$err: 01:00.0 not repaired"
+        [ "$(state_of 0000:01:00.1 state)" = claimed ] || fail "$err: 01:00.1 not repaired"
+    done
+}
