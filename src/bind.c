@@ -149,6 +149,11 @@ static int leave_vfio(struct pci_dev *d, bool restore, struct bind_error *err)
 	return 0;
 }
 
+int bind_pin(const struct pci_dev *d)
+{
+	return d->driver ? write_dev_attr(d, "driver_override", d->driver) : -EINVAL;
+}
+
 int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
 {
 	int r = leave_vfio(d, false, err);

@@ -23,6 +23,8 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err);
  * was). 0, or a negative errno with err->step set.
  */
 int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err);
+/* Pins the device to the driver it is bound to (driver_override names it): 0 or -errno. */
+int bind_pin(const struct pci_dev *d);
 /* Release: override cleared, unbound from vfio-pci, host module loaded, probed, verified. */
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err);

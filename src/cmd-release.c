@@ -53,9 +53,21 @@ static int release_one(struct session *s, struct pci_dev *d)
 	format_now(buf, sizeof(buf));
 	kv_set(&st, "released", buf);
 	r = state_write(d->addr, &st);
-	if (r < 0)
-		log_warn("%s: cannot record the release in the state directory: %s, ignoring",
-			 d->addr, errstr(r));
+	/*
+	 * /run read-only or full: the kernel keeps the release instead. An override naming the
+	 * host driver lets only that driver have the device, and no claim but one by hand
+	 * overrides it (claim_group()), so a udev replay this boot does not take it again.
+	 */
+	if (r < 0 && d->driver && bind_pin(d) == 0)
+		log_warn(
+		    "%s: cannot record the release in the state directory (%s): its "
+		    "driver_override now names '%s' instead, so that nothing claims it again this "
+		    "boot; 'vfio-claim claim %s' does",
+		    d->addr, state_strerror(r), d->driver, d->addr);
+	else if (r < 0)
+		log_warn("%s: cannot record the release in the state directory: %s; a udev event "
+			 "for it this boot may claim it again",
+			 d->addr, state_strerror(r));
 out:
 	kv_free(&st);
 	state_unlock(lock);

@@ -174,6 +174,20 @@ bool late_storage(const struct pci_dev *d, const char *stage, const char *host_d
 	       !streq(host_driver, "none");
 }
 
+/*
+ * driver_override names another driver than vfio-pci: a release whose state could not be
+ * written pinned it to its host driver (or driverctl did): only a claim by hand overrides that.
+ */
+static bool pinned_elsewhere(const struct pci_dev *d)
+{
+	char *o = NULL;
+	bool r = pci_read_attr(d, "driver_override", &o) == 0 && *o && !streq(o, "(null)") &&
+		 !streq(o, "vfio-pci");
+
+	free(o);
+	return r;
+}
+
 /* One planned member of an IOMMU group being claimed. */
 struct member {
 	size_t i;
@@ -253,10 +267,14 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		state_read(d->addr, &old);
 		state = kv_get(&old, "state") ?: "";
 		/* a release may have finished since the plan was made: it holds, under the lock */
-		if (!manual && streq(state, "released")) {
-			log_info("%s: released by hand this boot (vfio-claim release): not claimed "
-				 "again; 'vfio-claim claim %s' takes it",
-				 d->addr, d->addr);
+		if (!manual && (streq(state, "released") || pinned_elsewhere(d))) {
+			log_info(
+			    "%s: %s: not claimed again; 'vfio-claim claim %s' takes it", d->addr,
+			    streq(state, "released")
+				? "released by hand this boot (vfio-claim release)"
+				: "its driver_override names another driver (a release that could "
+				  "not be recorded, or driverctl)",
+			    d->addr);
 			kv_free(&old);
 			res = CLAIM_SKIPPED;
 			goto out;

@@ -167,3 +167,27 @@ test_a_full_or_failing_run_after_the_bind_exits_1_and_loses_nothing() {
         [ "$(state_of 0000:01:00.1 state)" = claimed ] || fail "$err: 01:00.1 not repaired"
     done
 }
+
+test_a_release_on_a_read_only_run_stays_released() {
+    fixture desktop
+    conf 10-net.conf "claim 00:1f.6"
+    run boot
+    assert_driver 0000:00:1f.6 vfio-pci
+    mkdir -p "$ROOT/.fakekernel"
+    echo EROFS >"$ROOT/.fakekernel/state.fail"
+    run release 00:1f.6
+    assert_rc 0
+    assert_out "0000:00:1f.6: released, now bound to 'e1000e'"
+    assert_err "its driver_override now names 'e1000e' instead, so that nothing claims it again this boot"
+    assert_driver 0000:00:1f.6 e1000e
+    [ "$(override_of 0000:00:1f.6)" = e1000e ] || fail "not pinned"
+    # a udev replay this boot (the entry still says claimed) does not take it again
+    run udev /devices/pci0000:00/0000:00:1f.6
+    assert_out "VFIO_CLAIM=kept"
+    assert_driver 0000:00:1f.6 e1000e
+    # a claim by hand does
+    rm "$ROOT/.fakekernel/state.fail"
+    run claim 00:1f.6
+    assert_rc 0
+    assert_driver 0000:00:1f.6 vfio-pci
+}
