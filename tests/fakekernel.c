@@ -1168,7 +1168,8 @@ static int fk_state_failure(int dirfd, const char *path, int flags)
 	char file[PATH_MAX], buf[64];
 
 	if ((flags & O_ACCMODE) == O_RDONLY || !fk_parent_in(dirfd, path, "/run/vfio-claim") ||
-	    fk_path(file, ".fakekernel/state.fail") < 0 || fk_read_small(file, buf, sizeof(buf)) < 0)
+	    fk_path(file, ".fakekernel/state.fail") < 0 ||
+	    fk_read_small(file, buf, sizeof(buf)) < 0)
 		return 0;
 	buf[strcspn(buf, " \t\r\n")] = '\0';
 	return fk_errno(buf);
