@@ -12,26 +12,6 @@
 #include "fuzz.h"
 #include "udevrules.h"
 
-static size_t check_rules(const struct rules *rs)
-{
-	size_t nsels = 0;
-
-	for (size_t i = 0; i < rs->n; i++) {
-		FUZZ_ASSERT(rs->v[i].nsels > 0);
-		FUZZ_ASSERT(rs->v[i].origin && strcmp(rs->v[i].origin, "cmdline") == 0);
-		for (size_t k = 0; k < rs->v[i].nsels; k++) {
-			struct selector again;
-			const char *why;
-
-			FUZZ_ASSERT(selector_parse(rs->v[i].sels[k].text, &again, &why) == 0);
-			FUZZ_ASSERT(again.kind == rs->v[i].sels[k].kind);
-			selector_free(&again);
-			nsels++;
-		}
-	}
-	return nsels;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *cmdline = fuzz_string(data, size), *rules;
@@ -48,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(cfg.errors[i].file && *cfg.errors[i].file);
 		FUZZ_ASSERT(cfg.errors[i].message && *cfg.errors[i].message);
 	}
-	nsels = check_rules(&cfg.claims);
-	check_rules(&cfg.excludes);
+	nsels = fuzz_check_rules(&cfg.claims, "cmdline");
+	fuzz_check_rules(&cfg.excludes, "cmdline");
 
 	rules = udev_select_rules(&cfg);
 	FUZZ_ASSERT(udev_rules_check(rules) == 2 + (cfg.off ? 0 : nsels));

@@ -15,21 +15,6 @@
 #include "fuzz.h"
 #include "udevrules.h"
 
-static void check_rules(const struct rules *rs)
-{
-	for (size_t i = 0; i < rs->n; i++) {
-		FUZZ_ASSERT(rs->v[i].nsels > 0 && rs->v[i].origin);
-		for (size_t k = 0; k < rs->v[i].nsels; k++) {
-			struct selector again;
-			const char *why;
-
-			FUZZ_ASSERT(selector_parse(rs->v[i].sels[k].text, &again, &why) == 0);
-			FUZZ_ASSERT(again.kind == rs->v[i].sels[k].kind);
-			selector_free(&again);
-		}
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, '\0', size);
@@ -37,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *file, *rules;
 	struct config cfg;
 	unsigned lines = 1;
-	size_t nsels = 0, len;
+	size_t nsels, len;
 
 	/* the text after the file name may hold NUL bytes: each is an error at its line */
 	if (nul) {
@@ -66,10 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(cfg.errors[i].line >= 1 && cfg.errors[i].line <= lines);
 		FUZZ_ASSERT(cfg.errors[i].message && *cfg.errors[i].message);
 	}
-	check_rules(&cfg.claims);
-	check_rules(&cfg.excludes);
-	for (size_t i = 0; i < cfg.claims.n; i++)
-		nsels += cfg.claims.v[i].nsels;
+	nsels = fuzz_check_rules(&cfg.claims, NULL);
+	fuzz_check_rules(&cfg.excludes, NULL);
 
 	rules = udev_select_rules(&cfg);
 	/* the two GOTO lines, then one rule per claimed selector: nothing injected, nothing lost */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -161,4 +162,28 @@ static inline size_t udev_rules_check(const char *text)
 	}
 	free(copy);
 	return rules;
+}
+
+/*
+ * Every parsed rule has a selector and an origin (origin: the one expected, or NULL for any),
+ * and each selector parses again from its text to the same kind. Returns the selectors counted.
+ */
+static inline size_t fuzz_check_rules(const struct rules *rs, const char *origin)
+{
+	size_t nsels = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		FUZZ_ASSERT(rs->v[i].nsels > 0 && rs->v[i].origin);
+		FUZZ_ASSERT(!origin || strcmp(rs->v[i].origin, origin) == 0);
+		for (size_t k = 0; k < rs->v[i].nsels; k++) {
+			struct selector again;
+			const char *why;
+
+			FUZZ_ASSERT(selector_parse(rs->v[i].sels[k].text, &again, &why) == 0);
+			FUZZ_ASSERT(again.kind == rs->v[i].sels[k].kind);
+			selector_free(&again);
+			nsels++;
+		}
+	}
+	return nsels;
 }
