@@ -13,7 +13,7 @@
 static char *claim_state(const struct pci_dev *d, const struct kv *st)
 {
 	const char *state = kv_get(st, "state");
-	bool vfio = d->driver && streq(d->driver, "vfio-pci");
+	bool vfio = pci_on_vfio(d);
 
 	if (state && streq(state, "claimed") && vfio)
 		return xasprintf("claimed (%s)", kv_get(st, "stage") ?: "?");

@@ -11,7 +11,7 @@
 static bool held_by_vfio(const struct pci_dev *d)
 {
 	char *override = NULL;
-	bool r = d->driver && streq(d->driver, "vfio-pci");
+	bool r = pci_on_vfio(d);
 
 	if (!r && pci_read_attr(d, "driver_override", &override) == 0)
 		r = streq(override, "vfio-pci");

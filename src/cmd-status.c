@@ -23,8 +23,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	state_list(&addrs);
 	/* devices the kernel gave to vfio-pci (vfio-pci.ids=) have no entry of ours */
 	for (size_t i = 0; i < s.devs.n; i++)
-		if (s.devs.v[i].driver && streq(s.devs.v[i].driver, "vfio-pci") &&
-		    !strv_contains(&addrs, s.devs.v[i].addr))
+		if (pci_on_vfio(&s.devs.v[i]) && !strv_contains(&addrs, s.devs.v[i].addr))
 			strv_push(&addrs, xstrdup(s.devs.v[i].addr));
 	strv_sort(&addrs);
 	state_read_file("config-errors", &errors);
@@ -42,7 +41,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		const char *driver = i >= 0 ? s.devs.v[i].driver : NULL;
 		bool has = state_read(addrs.v[k], &st) == 0;
 		const char *state = has ? kv_get(&st, "state") : "claimed";
-		bool holds = driver && streq(driver, "vfio-pci");
+		bool holds = i >= 0 && pci_on_vfio(&s.devs.v[i]);
 		char *override = NULL;
 		bool late;
 		/* no entry: the kernel's vfio-pci.ids= took it, unless our override is there

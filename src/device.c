@@ -41,6 +41,11 @@ bool pci_is_bridge(const struct pci_dev *d)
 	return (d->class >> 16) == 0x06;
 }
 
+bool pci_on_vfio(const struct pci_dev *d)
+{
+	return d->driver && (streq(d->driver, "vfio-pci") || d->vfio_variant);
+}
+
 bool pci_is_usb(const struct pci_dev *d)
 {
 	return (d->class >> 8) == 0x0c03;

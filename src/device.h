@@ -24,13 +24,14 @@ struct pci_dev {
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
 	uint8_t header_type;
-	int iommu_group;  /* -1: none */
-	char *driver;	  /* bound driver or NULL */
-	char *devpath;	  /* "/devices/pci0000:00/0000:00:1c.0/0000:02:00.0" */
-	char *pcipath;	  /* "0000:00:1c.0/00.0", survives bus renumbering */
-	int parent;	  /* index of the upstream PCI device, -1 on a root bus */
-	int boot_vga;	  /* -1 when the attribute is absent */
-	int sriov_numvfs; /* VFs enabled on an SR-IOV physical function; -1: not a PF */
+	int iommu_group;   /* -1: none */
+	char *driver;	   /* bound driver or NULL */
+	char *devpath;	   /* "/devices/pci0000:00/0000:00:1c.0/0000:02:00.0" */
+	char *pcipath;	   /* "0000:00:1c.0/00.0", survives bus renumbering */
+	int parent;	   /* index of the upstream PCI device, -1 on a root bus */
+	int boot_vga;	   /* -1 when the attribute is absent */
+	int sriov_numvfs;  /* VFs enabled on an SR-IOV physical function; -1: not a PF */
+	bool vfio_variant; /* driver is a VFIO variant driver built on vfio-pci-core */
 };
 
 struct pci_list {
@@ -49,6 +50,8 @@ int pci_find(const struct pci_list *list, const char *addr);
 void pci_list_finish(struct pci_list *list);
 bool pci_is_bridge(const struct pci_dev *d);
 bool pci_is_usb(const struct pci_dev *d);
+/* Bound to vfio-pci or to a VFIO variant driver (mlx5_vfio_pci...): claimed, to every command. */
+bool pci_on_vfio(const struct pci_dev *d);
 unsigned pci_categories(uint32_t class);
 const char *pci_category_name(const struct pci_dev *d);
 bool pci_addr_valid(const char *s);

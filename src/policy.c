@@ -60,7 +60,7 @@ static const struct selector *rule_match(const struct rule *r, const struct pci_
 
 static bool on_vfio(const struct pci_dev *d)
 {
-	return d->driver && streq(d->driver, "vfio-pci");
+	return pci_on_vfio(d);
 }
 
 const char *protected_why(const struct protected_list *p, const char *addr)

@@ -116,7 +116,7 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 {
 	char *modalias = NULL;
 
-	*driver = d->driver && !streq(d->driver, "vfio-pci") ? xstrdup(d->driver) : NULL;
+	*driver = d->driver && !pci_on_vfio(d) ? xstrdup(d->driver) : NULL;
 	*module = NULL;
 	if (pci_read_attr(d, "modalias", &modalias) == 0)
 		modload_lookup_alias(session_kmod(s), modalias, module);
@@ -279,7 +279,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 			res = CLAIM_SKIPPED;
 			goto out;
 		}
-		m[k].already = d->driver && streq(d->driver, "vfio-pci") && streq(state, "claimed");
+		m[k].already = pci_on_vfio(d) && streq(state, "claimed");
 		done += m[k].already;
 		kv_free(&old);
 	}
@@ -295,9 +295,8 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 
 		if (m[k].already)
 			continue;
-		m[k].before =
-		    xstrdup(d->driver && !streq(d->driver, "vfio-pci") ? d->driver : NULL);
-		m[k].was_vfio = d->driver && streq(d->driver, "vfio-pci");
+		m[k].before = xstrdup(d->driver && !pci_on_vfio(d) ? d->driver : NULL);
+		m[k].was_vfio = pci_on_vfio(d);
 		host_driver_of(s, d, &m[k].host, &m[k].module);
 		m[k].touched = !m[k].was_vfio; /* a rollback gives back only what this run moved */
 		m[k].bound = bind_claim(session_kmod(s), d, &err);
