@@ -87,6 +87,17 @@ static bool is_released(const struct plan_input *in, const char *addr)
 	       bsearch(&addr, in->released->v, in->released->n, sizeof(char *), strv_cmp) != NULL;
 }
 
+/* The driver a device's driver_override pins it to, or NULL. */
+static const char *pinned_to(const struct plan_input *in, const char *addr)
+{
+	size_t len = strlen(addr);
+
+	for (size_t i = 0; in->pinned && i < in->pinned->n; i++)
+		if (strncmp(in->pinned->v[i], addr, len) == 0 && in->pinned->v[i][len] == ' ')
+			return in->pinned->v[i] + len + 1;
+	return NULL;
+}
+
 /* A safety rule of the device itself, or NULL. */
 static char *veto(const struct pci_dev *d, const struct plan_input *in)
 {
@@ -208,9 +219,13 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		return NULL;
 	}
 	if (plan->v[j].released)
-		return xasprintf("IOMMU group %d also holds %s, released by hand this boot: vfio "
-				 "needs the whole group; 'vfio-claim claim %s' takes it again",
-				 g, m->addr, m->addr);
+		return xasprintf("IOMMU group %d also holds %s, %s: vfio needs the whole group; "
+				 "'vfio-claim claim %s' takes it again",
+				 g, m->addr,
+				 pinned_to(in, m->addr) ? "pinned to its host driver by its "
+							  "driver_override"
+							: "released by hand this boot",
+				 m->addr);
 	if (excluded[j])
 		return xasprintf("IOMMU group %d also holds %s (%s), %s: vfio needs the whole "
 				 "group; drop that exclude to claim it",
@@ -368,6 +383,13 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 		    xasprintf("selected by %s ('%s'), but released by hand this boot (vfio-claim "
 			      "release): 'vfio-claim claim %s' or the next boot takes it again",
 			      v->rule->origin, sel->text, d->addr));
+	} else if (!manual && pinned_to(in, d->addr)) {
+		v->released = true;
+		set(v, DEC_KEEP,
+		    xasprintf("selected by %s ('%s'), but its driver_override pins it to '%s' (a "
+			      "release this boot whose state could not be written, or driverctl): "
+			      "'vfio-claim claim %s' takes it",
+			      v->rule->origin, sel->text, pinned_to(in, d->addr), d->addr));
 	} else if (!v->forced && (why = veto(d, in)))
 		set(v, DEC_REFUSE, why);
 	else

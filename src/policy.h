@@ -31,8 +31,14 @@ struct plan_input {
 	const struct config *cfg;
 	const struct protected_list *protected; /* NULL: none */
 	const struct strv *released; /* sorted addresses released by hand this boot, or NULL */
-	const struct rule *manual;   /* `claim` by hand: one more claim, honoured even with
-					vfio_claim=off, and over a release this boot */
+	/*
+	 * "ADDR DRIVER": devices whose driver_override names another driver (a release whose
+	 * state could not be written pinned it to its host driver, or driverctl did), or NULL.
+	 * Like a release, only a claim by hand overrides it.
+	 */
+	const struct strv *pinned;
+	const struct rule *manual; /* `claim` by hand: one more claim, honoured even with
+				      vfio_claim=off, and over a release this boot */
 };
 
 struct verdict {
@@ -42,7 +48,7 @@ struct verdict {
 	const struct rule *rule; /* the claim that selected it, or its group companion's */
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */
-	bool released;		 /* selected, but released by hand this boot */
+	bool released;		 /* selected, but released by hand this boot (or pinned) */
 };
 
 struct plan {

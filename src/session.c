@@ -33,9 +33,25 @@ int session_open(struct session *s)
 	return 0;
 }
 
+/*
+ * The driver another tool or a failed release pinned the device to through driver_override
+ * ("" and "(null)" are no override), or NULL.
+ */
+static char *pinned_driver(const struct pci_dev *d)
+{
+	char *o = NULL;
+
+	if (pci_read_attr(d, "driver_override", &o) == 0 && *o && !streq(o, "(null)") &&
+	    !streq(o, "vfio-pci"))
+		return o;
+	free(o);
+	return NULL;
+}
+
 void session_plan(struct session *s, const struct rule *manual)
 {
-	const struct plan_input in = {
+	struct strv pinned = { 0 };
+	struct plan_input in = {
 		.devs = &s->devs,
 		.cfg = &s->cfg,
 		.protected = &s->protected,
@@ -45,6 +61,26 @@ void session_plan(struct session *s, const struct rule *manual)
 
 	plan_free(&s->plan);
 	plan_build(&s->plan, &in);
+	/*
+	 * Only what the plan would claim can be pinned away from it: their overrides are read,
+	 * and the plan made again with them, so that every command tells the same story.
+	 */
+	for (size_t i = 0; i < s->plan.n && !manual; i++) {
+		char *o;
+
+		if (s->plan.v[i].decision != DEC_CLAIM || pci_on_vfio(&s->devs.v[i]))
+			continue;
+		o = pinned_driver(&s->devs.v[i]);
+		if (o)
+			strv_push(&pinned, xasprintf("%s %s", s->devs.v[i].addr, o));
+		free(o);
+	}
+	if (pinned.n) {
+		in.pinned = &pinned;
+		plan_free(&s->plan);
+		plan_build(&s->plan, &in);
+	}
+	strv_free(&pinned);
 }
 
 struct kmod_ctx *session_kmod(struct session *s)
@@ -180,9 +216,8 @@ bool late_storage(const struct pci_dev *d, const char *stage, const char *host_d
  */
 static bool pinned_elsewhere(const struct pci_dev *d)
 {
-	char *o = NULL;
-	bool r = pci_read_attr(d, "driver_override", &o) == 0 && *o && !streq(o, "(null)") &&
-		 !streq(o, "vfio-pci");
+	char *o = pinned_driver(d);
+	bool r = o != NULL;
 
 	free(o);
 	return r;

@@ -185,6 +185,15 @@ test_a_release_on_a_read_only_run_stays_released() {
     run udev /devices/pci0000:00/0000:00:1f.6
     assert_out "VFIO_CLAIM=kept"
     assert_driver 0000:00:1f.6 e1000e
+    # check, list and boot tell the same story: kept, and why
+    run check
+    assert_rc 0
+    assert_out "driver_override pins it to 'e1000e'"
+    assert_out "'vfio-claim claim 0000:00:1f.6' takes it"
+    run list
+    assert_out "driver_override pins it to 'e1000e'"
+    run boot
+    assert_driver 0000:00:1f.6 e1000e
     # a claim by hand does
     rm "$ROOT/.fakekernel/state.fail"
     run claim 00:1f.6

@@ -21,6 +21,7 @@ struct machine {
 	struct config cfg;
 	struct protected_list prot;
 	struct strv released;
+	struct strv pinned;
 	struct rule manual;
 	bool have_manual;
 	struct plan plan;
@@ -41,6 +42,7 @@ static void machine_free(struct machine *m)
 	config_free(&m->cfg);
 	protected_free(&m->prot);
 	strv_free(&m->released);
+	strv_free(&m->pinned);
 	if (m->have_manual)
 		rule_free(&m->manual);
 }
@@ -134,6 +136,14 @@ static void release(struct machine *m, const char *addr)
 	strv_sort(&m->released);
 }
 
+/* driver_override names another driver (session_plan() reads it) */
+static void pin(struct machine *m, const char *addr, const char *driver)
+{
+	char a[16];
+
+	strv_push(&m->pinned, xasprintf("%s %s", full_addr(addr, a), driver));
+}
+
 /* `vfio-claim claim [--force] WORDS`, as cmd-claim.c builds its rule. */
 static void claim_by_hand(struct machine *m, const char *words, bool force)
 {
@@ -158,6 +168,7 @@ static void run(struct machine *m)
 		.cfg = &m->cfg,
 		.protected = &m->prot,
 		.released = &m->released,
+		.pinned = &m->pinned,
 		.manual = m->have_manual ? &m->manual : NULL,
 	};
 
@@ -809,6 +820,26 @@ TEST(a_device_released_this_boot_is_kept_and_says_how_to_take_it_again)
 	machine_free(&m);
 }
 
+TEST(a_device_pinned_by_its_driver_override_is_kept_like_a_released_one)
+{
+	struct machine m;
+
+	desktop(&m);
+	conf(&m, "claim 00:1f.6 01:00.*\n");
+	pin(&m, "00:1f.6", "e1000e");
+	pin(&m, "01:00.1", "snd_hda_intel");
+	run(&m);
+	EXPECT(&m, "00:1f.6", "keep", "selected by " CONF ":1 ('00:1f.6')",
+	       "driver_override pins it to 'e1000e'", "'vfio-claim claim 0000:00:1f.6' takes it");
+	EXPECT(&m, "01:00.0", "refuse",
+	       "IOMMU group 1 also holds 0000:01:00.1, pinned to its host driver");
+	/* a claim by hand overrides the pin */
+	claim_by_hand(&m, "00:1f.6", false);
+	run(&m);
+	EXPECT(&m, "00:1f.6", "claim", "selected by");
+	machine_free(&m);
+}
+
 TEST(a_claim_by_hand_takes_a_released_device_again)
 {
 	struct machine m;
@@ -995,6 +1026,7 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(vfio_claim_off_keeps_every_device),
 	  UNIT_T(a_claim_by_hand_still_claims_under_vfio_claim_off),
 	  UNIT_T(a_device_released_this_boot_is_kept_and_says_how_to_take_it_again),
+	  UNIT_T(a_device_pinned_by_its_driver_override_is_kept_like_a_released_one),
 	  UNIT_T(a_claim_by_hand_takes_a_released_device_again),
 	  UNIT_T(a_released_member_refuses_the_group),
 	  UNIT_T(the_plan_opens_nothing_and_does_not_depend_on_the_root))
