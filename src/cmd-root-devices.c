@@ -4,6 +4,59 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "sysfs.h"
+
+/* "path=..." for each protected PCI device (bridges aside: the path goes through them). */
+static void push_paths(struct strv *lines, const struct pci_list *devs,
+		       const struct protected_list *prot)
+{
+	for (size_t i = 0; i < prot->n; i++) {
+		int k = pci_find(devs, prot->v[i].addr);
+		if (k >= 0 && !pci_is_bridge(&devs->v[k]))
+			strv_push(lines, xasprintf("path=%s", devs->v[k].pcipath));
+	}
+}
+
+/*
+ * In a chroot: the system being built, from its own fstab, when its disks are here (an
+ * installer's /target with /dev and /sys bound). Otherwise no record, and why, with the fix.
+ */
+static int gather_in_chroot(struct strv *lines, char **no_record)
+{
+	struct protected_list prot;
+	struct strv roots = { 0 };
+	struct pci_list devs = { 0 };
+	char *missing = NULL;
+	int r;
+
+	if (rootdev_find_image(&prot, &roots, &missing) < 0) {
+		*no_record = xasprintf(
+		    "running in a chroot, and %s: no root-device record is made, so this "
+		    "initramfs refuses every storage controller before udev, and the running "
+		    "system claims the selected ones late; run 'update-initramfs -u' (or 'dracut "
+		    "-f') once the system runs from its own disks (or build the image with them "
+		    "present, /dev and /sys bound into the chroot)",
+		    missing);
+		free(missing);
+		return 0;
+	}
+	r = pci_scan(&devs);
+	if (r < 0) {
+		log_error("cannot read PCI devices from '%s/sys/bus/pci/devices': %s", root_get(),
+			  errstr(r));
+		protected_free(&prot);
+		strv_free(&roots);
+		return r;
+	}
+	/* the boot this record is for: one of the names its root= may give the root device */
+	for (size_t i = 0; i < roots.n; i++)
+		strv_push(lines, xasprintf("root=%s", roots.v[i]));
+	push_paths(lines, &devs, &prot);
+	protected_free(&prot);
+	strv_free(&roots);
+	pci_list_free(&devs);
+	return 0;
+}
 
 int root_devices_gather(struct strv *lines, char **unresolved, char **no_record)
 {
@@ -12,17 +65,15 @@ int root_devices_gather(struct strv *lines, char **unresolved, char **no_record)
 
 	*unresolved = *no_record = NULL;
 	r = rootdev_in_chroot();
-	if (r > 0) {
-		*no_record = xstrdup("running in a chroot: the root device of the system being "
-				     "built is not known here, none is recorded");
-		return 0;
-	}
+	if (r > 0)
+		return gather_in_chroot(lines, no_record);
 	if (r < 0) {
-		*no_record =
-		    xasprintf("cannot tell whether this runs in a chroot ('%s/proc/1/root': "
-			      "%s): the root device of the system being built may not be "
-			      "the one here, none is recorded",
-			      root_get(), errstr(r));
+		*no_record = xasprintf(
+		    "cannot tell whether this runs in a chroot ('%s/proc/1/root': %s): the root "
+		    "device of the system being built may not be the one here, none is recorded, "
+		    "so this initramfs refuses every storage controller before udev; run "
+		    "'update-initramfs -u' (or 'dracut -f') where /proc is mounted",
+		    root_get(), errstr(r));
 		return 0;
 	}
 	r = session_open(&s);
@@ -31,11 +82,7 @@ int root_devices_gather(struct strv *lines, char **unresolved, char **no_record)
 	/* the boot this record is for: a boot with another root= does not use it */
 	if (s.cfg.root_arg)
 		strv_push(lines, xasprintf("root=%s", s.cfg.root_arg));
-	for (size_t i = 0; i < s.protected.n; i++) {
-		int k = pci_find(&s.devs, s.protected.v[i].addr);
-		if (k >= 0 && !pci_is_bridge(&s.devs.v[k]))
-			strv_push(lines, xasprintf("path=%s", s.devs.v[k].pcipath));
-	}
+	push_paths(lines, &s.devs, &s.protected);
 	if (s.protected.unresolved)
 		*unresolved = xstrdup(s.protected.unresolved);
 	session_close(&s);

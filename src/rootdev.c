@@ -215,8 +215,7 @@ static void walk_record(struct protected_list *out, const struct config *cfg,
 			const struct pci_list *devs)
 {
 	char *p = root_path("/etc/vfio-claim/root-devices"), *text = NULL, *save = NULL;
-	struct strv paths = { 0 };
-	const char *made_for = NULL;
+	struct strv paths = { 0 }, made_for = { 0 };
 
 	if (read_text(p, &text) < 0) {
 		free(p);
@@ -227,19 +226,20 @@ static void walk_record(struct protected_list *out, const struct config *cfg,
 		if (!*line || *line == '#')
 			continue;
 		if (strncmp(line, "root=", 5) == 0)
-			made_for = line + 5; /* the root= the record was made for */
+			strv_push(&made_for, xstrdup(line + 5)); /* a root= it was made for */
 		else
 			strv_push(&paths, xstrdup(line));
 	}
 	/* a record made for another root= says nothing about this boot's disks */
-	if (made_for && cfg->root_arg && !streq(made_for, cfg->root_arg)) {
+	if (made_for.n && cfg->root_arg && !strv_contains(&made_for, cfg->root_arg)) {
 		strv_push(
 		    &out->bad_record_lines,
 		    xasprintf("made for root=%s, but this boot has root=%s: not used; rebuild "
 			      "the initramfs (update-initramfs -u or dracut -f)",
-			      made_for, cfg->root_arg));
+			      made_for.v[0], cfg->root_arg));
 		strv_free(&paths);
 	}
+	strv_free(&made_for);
 	for (size_t k = 0; k < paths.n; k++) {
 		struct selector sel;
 		const char *why;
@@ -387,9 +387,12 @@ char *rootdev_cmdline_arg(const char *cmdline, const char *name)
 	return found;
 }
 
-/* /etc/fstab or /etc/crypttab under the root, one entry at a time through parse */
+/*
+ * /etc/fstab or /etc/crypttab under the root, one entry at a time through parse. *failed (when
+ * not NULL and not yet set): the first entry whose source is no block device here.
+ */
 static void walk_table(struct protected_list *out, const char *file,
-		       int (*parse)(char *line, const char **spec, char **why))
+		       int (*parse)(char *line, const char **spec, char **why), char **failed)
 {
 	char *p = root_path("%s", file), *text = NULL, *save = NULL;
 
@@ -401,12 +404,94 @@ static void walk_table(struct protected_list *out, const char *file,
 		const char *spec;
 		char *why;
 
-		if (parse(line, &spec, &why) > 0)
-			walk_spec(out, spec, why);
+		if (parse(line, &spec, &why) > 0 && walk_spec(out, spec, why) < 0 && failed &&
+		    !*failed)
+			*failed = xasprintf("'%s' (%s)", spec, why);
 		free(why);
 	}
 	free(text);
 	free(p);
+}
+
+/* The last RESUME= of an initramfs-tools configuration file, as the shell would read it. */
+static void resume_conf_value(const char *text, char **value)
+{
+	char *copy = xstrdup(text), *save = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *v;
+		size_t len;
+
+		line = strip(line);
+		if (strncmp(line, "RESUME=", 7) != 0)
+			continue;
+		v = line + 7;
+		len = strlen(v);
+		if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+			v[len - 1] = '\0';
+			v++;
+		}
+		free(*value);
+		*value = xstrdup(v);
+	}
+	free(copy);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * RESUME= of initramfs-tools (initramfs.conf, then the files of conf.d in order: the last one
+ * counts), the resume device an initramfs-tools image wakes from unless resume= says otherwise.
+ */
+static int walk_initramfs_resume(struct protected_list *out, char **failed)
+{
+	char *value = NULL, *text = NULL, *from = NULL,
+	     *p = root_path("/etc/initramfs-tools/conf.d");
+	struct strv files = { 0 };
+	DIR *d = opendir(p);
+	struct dirent *de;
+	int r = 0;
+
+	strv_push(&files, xstrdup("/etc/initramfs-tools/initramfs.conf"));
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strv_push(&files, xasprintf("/etc/initramfs-tools/conf.d/%s", de->d_name));
+	if (d)
+		closedir(d);
+	free(p);
+	if (files.n > 2)
+		qsort(files.v + 1, files.n - 1, sizeof(char *), cmp_names);
+	for (size_t i = 0; i < files.n; i++) {
+		char *v = NULL;
+
+		p = root_path("%s", files.v[i]);
+		if (read_text(p, &text) == 0)
+			resume_conf_value(text, &v);
+		if (v) {
+			free(value);
+			value = v;
+			free(from);
+			from = xstrdup(files.v[i]);
+		}
+		free(text);
+		text = NULL;
+		free(p);
+	}
+	if (value && *value && !streq(value, "none") && !streq(value, "auto")) {
+		char *why = xasprintf("carries the resume device (RESUME= in %s)", from);
+
+		r = walk_spec(out, value, why);
+		if (r < 0 && failed && !*failed)
+			*failed = xasprintf("'%s' (%s)", value, why);
+		free(why);
+	}
+	free(value);
+	free(from);
+	strv_free(&files);
+	return r;
 }
 
 static void walk_resume(struct protected_list *out)
@@ -444,6 +529,138 @@ int rootdev_in_chroot(void)
 	return rootdev_chroot_verdict(ra, &a, rb, &b);
 }
 
+/* The source of the "/" entry of /etc/fstab under the root (to free), or NULL. */
+static char *fstab_root_spec(void)
+{
+	char *p = root_path("/etc/fstab"), *text = NULL, *save = NULL, *spec = NULL;
+
+	if (read_text(p, &text) == 0)
+		for (char *line = strtok_r(text, "\n", &save); line && !spec;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *f[3];
+
+			if (split_fields(line, f, ARRAY_SIZE(f)) == 3 && f[0][0] != '#' &&
+			    streq(f[1], "/") && is_block_spec(f[0]))
+				spec = xstrdup(f[0]);
+		}
+	free(text);
+	free(p);
+	return spec;
+}
+
+/* The real path of the block device node a spec names, under the root, or NULL. */
+static char *spec_node(const char *spec)
+{
+	static const struct {
+		const char *tag, *dir;
+	} links[] = {
+		{ "UUID", "by-uuid" },
+		{ "LABEL", "by-label" },
+		{ "PARTUUID", "by-partuuid" },
+		{ "PARTLABEL", "by-partlabel" },
+	};
+	char *name = NULL, *value = NULL, *p = NULL, *real = NULL;
+
+	if (spec[0] == '/')
+		p = root_path("%s", spec);
+	else if (blkid_parse_tag_string(spec, &name, &value) == 0 && name && value)
+		for (size_t i = 0; i < ARRAY_SIZE(links) && !p; i++)
+			if (streq(name, links[i].tag))
+				p = root_path("/dev/disk/%s/%s", links[i].dir, value);
+	if (p)
+		real = realpath(p, NULL);
+	free(p);
+	free(name);
+	free(value);
+	return real;
+}
+
+/*
+ * Every name of the root file system's device that root= may give on the installed system's
+ * boot: the spec itself, the /dev/disk/by-* links to the same node, and its /dev name.
+ */
+static void root_aliases(const char *spec, struct strv *roots)
+{
+	static const struct {
+		const char *tag, *dir;
+	} links[] = {
+		{ "UUID", "by-uuid" },
+		{ "PARTUUID", "by-partuuid" },
+		{ "LABEL", "by-label" },
+		{ "PARTLABEL", "by-partlabel" },
+	};
+	char *node = spec_node(spec), *dev = root_path("/dev");
+	size_t devlen = strlen(dev);
+
+	strv_push(roots, xstrdup(spec));
+	for (size_t i = 0; node && i < ARRAY_SIZE(links); i++) {
+		char *dir = root_path("/dev/disk/%s", links[i].dir);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char *link, *real, *alias;
+
+			if (de->d_name[0] == '.')
+				continue;
+			link = xasprintf("%s/%s", dir, de->d_name);
+			real = realpath(link, NULL);
+			alias = xasprintf("%s=%s", links[i].tag, de->d_name);
+			if (real && streq(real, node) && !strv_contains(roots, alias))
+				strv_push(roots, alias);
+			else
+				free(alias);
+			free(real);
+			free(link);
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	if (node && strncmp(node, dev, devlen) == 0 && node[devlen] == '/') {
+		char *alias = xstrdup(node + devlen - 4); /* "/dev/..." */
+
+		memcpy(alias, "/dev", 4);
+		if (!strv_contains(roots, alias))
+			strv_push(roots, alias);
+		else
+			free(alias);
+	}
+	free(node);
+	free(dev);
+}
+
+int rootdev_find_image(struct protected_list *out, struct strv *roots, char **missing)
+{
+	char *root = fstab_root_spec(), *why;
+
+	memset(out, 0, sizeof(*out));
+	*missing = NULL;
+	if (!root) {
+		*missing = xstrdup("its /etc/fstab names no block device for /");
+		return -ENOENT;
+	}
+	why = xasprintf("carries the root file system ('%s' in /etc/fstab)", root);
+	if (walk_spec(out, root, why) < 0)
+		*missing = xasprintf("'%s' (%s)", root, why);
+	free(why);
+	walk_table(out, "/etc/fstab", rootdev_fstab_line, missing);
+	walk_table(out, "/etc/crypttab", rootdev_crypttab_line, missing);
+	walk_initramfs_resume(out, missing);
+	if (!*missing)
+		root_aliases(root, roots);
+	free(root);
+	if (*missing) {
+		char *m = *missing;
+
+		*missing = xasprintf("%s is no disk here", m);
+		free(m);
+		protected_free(out);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct protected_list *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -452,8 +669,9 @@ void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct 
 	if (cfg->usr_arg)
 		walk_spec_what(out, cfg->usr_arg, "/usr");
 	walk_mounts(out);
-	walk_table(out, "/etc/fstab", rootdev_fstab_line);
-	walk_table(out, "/etc/crypttab", rootdev_crypttab_line);
+	walk_table(out, "/etc/fstab", rootdev_fstab_line, NULL);
+	walk_table(out, "/etc/crypttab", rootdev_crypttab_line, NULL);
 	walk_resume(out);
+	walk_initramfs_resume(out, NULL);
 	walk_record(out, cfg, devs);
 }

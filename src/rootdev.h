@@ -22,6 +22,15 @@ void rootdev_find(const struct config *cfg, const struct pci_list *devs,
  * inode of / and /proc/1/root, as systemd's running_in_chroot() does.
  */
 int rootdev_in_chroot(void);
+/*
+ * In a chroot (an installer's /target with /dev and /sys bound, an image build): the devices
+ * the system being built boots from, from its own files only (/etc/fstab with its "/" entry,
+ * /etc/crypttab, initramfs-tools' RESUME=), never the host's root=, mounts or resume=.
+ * roots: the names root= may give that device on its boot. 0; or -ENOENT with *missing saying
+ * which of them is no disk here (to free), and nothing found: a partial record would let the
+ * early pass claim a disk the boot needs.
+ */
+int rootdev_find_image(struct protected_list *out, struct strv *roots, char **missing);
 /* The decision of rootdev_in_chroot() on two stat() results (err: 0 or a negative errno). */
 int rootdev_chroot_verdict(int root_err, const struct stat *root, int init_err,
 			   const struct stat *init_root);

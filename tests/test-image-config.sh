@@ -146,6 +146,20 @@ path=0000:00:17.0" ] || fail "root-devices: $want"
         fail "the record is not read back"
 }
 
+test_an_image_built_in_a_chroot_without_its_disks_has_no_record_and_says_so_once() {
+    fixture server
+    users
+    image
+    mkdir "$ROOT/other-root"
+    ln -sfn ../../other-root "$ROOT/proc/1/root"
+    printf '%s\n' "UUID=00000000-1111-2222-3333-444444444444 / ext4 defaults 0 1" >"$ROOT/etc/fstab"
+    run image-config "$IMG"
+    assert_rc 0
+    [ ! -e "$IMG/etc/vfio-claim/root-devices" ] || fail "a record was written: $(cat "$IMG/etc/vfio-claim/root-devices")"
+    [ "$(grep -c 'no root-device record is made' <<<"$ERR")" -eq 1 ] || fail "said $(grep -c 'no root-device record' <<<"$ERR") times: $ERR"
+    assert_err "run 'update-initramfs -u' (or 'dracut -f') once the system runs from its own disks"
+}
+
 test_needed_says_whether_the_configuration_claims_something() {
     fixture server
     run image-config --needed

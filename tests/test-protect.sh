@@ -3,7 +3,8 @@
 # /etc/crypttab sources and resume=, through dm (LVM) and md stacks, on the desktop-home fixture
 # (tests/mkfixture.py: / on the NVMe 3d:00.0; /home, swap, LUKS, an LVM volume and one RAID1
 # member on the second NVMe 04:00.0; the other RAID1 member on the SATA disk of 00:17.0).
-# Also: root-devices records nothing where it cannot tell whether it runs in a chroot.
+# Also: root-devices in a chroot records the disks of the chroot's own fstab, or nothing (and
+# says the fix) when they are not here or it cannot tell whether it runs in a chroot.
 # shellcheck source=tests/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -175,14 +176,93 @@ test_root_devices_records_the_home_disk() {
     assert_out "path=0000:00:1d.0/00.0"
 }
 
-test_root_devices_in_a_chroot_records_nothing() {
+ROOT_UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b
+
+# chroot_fixture: desktop-home as an installer's /target, with /dev and /sys bound: init's root
+# is elsewhere, and the host booted from another disk (root= and the mount table say so)
+chroot_fixture() {
     home_fixture
-    mkdir "$ROOT/other-root"
+    chroot_fixture_here
+    cmdline "root=/dev/sda1 resume=UUID=$SWAP_UUID ro"
+}
+
+# chroot_fixture_here: the same, on the tree already in $ROOT
+chroot_fixture_here() {
+    mkdir -p "$ROOT/other-root"
     ln -sfn ../../other-root "$ROOT/proc/1/root"
+    cmdline "root=/dev/sda1 ro"
+    : >"$ROOT/proc/self/mountinfo"
+}
+
+test_root_devices_in_a_chroot_records_the_disks_of_its_own_fstab() {
+    chroot_fixture
+    fstab "UUID=$ROOT_UUID / ext4 errors=remount-ro 0 1" \
+        "UUID=$HOME_UUID /home ext4 defaults 0 2"
     run root-devices
     assert_rc 0
-    [ -z "$OUT" ] || fail "a record was made in a chroot"
-    assert_err "running in a chroot"
+    # made for the root= the installed system boots with: each name of its root device
+    assert_out "root=UUID=$ROOT_UUID"
+    assert_out "root=/dev/nvme0n1p2"
+    assert_out "path=0000:00:1d.0/00.0"
+    assert_out "path=0000:00:1b.0/00.0"
+    # the host's root= (the SATA disk of 00:17.0) and resume= are another system's
+    assert_not_out "root=/dev/sda1"
+    assert_not_out "path=0000:00:17.0"
+    [ -z "$ERR" ] || fail "warnings: $ERR"
+    # the installed system's early pass uses the record (before udev: no /dev/disk links)
+    mkdir -p "$ROOT/etc/vfio-claim"
+    printf '%s\n' "$OUT" >"$ROOT/etc/vfio-claim/root-devices"
+    rm -r "$ROOT/etc/fstab" "$ROOT/dev/disk"
+    cmdline "root=UUID=$ROOT_UUID ro"
+    conf test.conf "claim nvme"
+    run --json check
+    refused_for 0000:3d:00.0 "carried the root file system when the initramfs was built (/etc/vfio-claim/root-devices)"
+    refused_for "$NVME2" "carried the root file system when the initramfs was built (/etc/vfio-claim/root-devices)"
+}
+
+test_root_devices_in_a_chroot_whose_root_disk_is_not_here_records_nothing_and_says_the_fix() {
+    chroot_fixture
+    fstab "UUID=00000000-1111-2222-3333-444444444444 / ext4 errors=remount-ro 0 1"
+    run root-devices
+    assert_rc 0
+    [ -z "$OUT" ] || fail "a record was made without the root disk: $OUT"
+    assert_err "running in a chroot, and 'UUID=00000000-1111-2222-3333-444444444444' (carries the root file system"
+    assert_err "is no disk here: no root-device record is made"
+    assert_err "run 'update-initramfs -u' (or 'dracut -f') once the system runs from its own disks"
+    # no fstab at all: the same
+    rm "$ROOT/etc/fstab"
+    run root-devices
+    [ -z "$OUT" ] || fail "a record was made without an fstab: $OUT"
+    assert_err "its /etc/fstab names no block device for /"
+}
+
+test_root_devices_in_a_chroot_makes_no_partial_record() {
+    chroot_fixture
+    # / is here, /home is not: a record naming only / would let the early pass take /home's disk
+    fstab "UUID=$ROOT_UUID / ext4 errors=remount-ro 0 1" \
+        "UUID=00000000-1111-2222-3333-444444444444 /home ext4 defaults 0 2"
+    run root-devices
+    [ -z "$OUT" ] || fail "a partial record was made: $OUT"
+    assert_err "'UUID=00000000-1111-2222-3333-444444444444' (carries /home (from /etc/fstab)) is no disk here"
+}
+
+test_resume_from_initramfs_tools_conf_protects_live_and_in_a_chroot() {
+    home_fixture
+    conf test.conf "claim nvme"
+    mkdir -p "$ROOT/etc/initramfs-tools/conf.d"
+    printf 'RESUME=UUID=%s\n' "$SWAP_UUID" >"$ROOT/etc/initramfs-tools/conf.d/resume"
+    run --json check
+    refused_for "$NVME2" "carries the resume device (RESUME= in /etc/initramfs-tools/conf.d/resume)"
+    # a later file says none: not protected by it any more
+    printf 'RESUME=none\n' >"$ROOT/etc/initramfs-tools/conf.d/zz-noresume"
+    run --json check
+    plan_has "^$NVME2 claim selected by" || fail "RESUME=none still protects"
+    # in a chroot, the record carries it
+    rm "$ROOT/etc/initramfs-tools/conf.d/zz-noresume"
+    chroot_fixture_here
+    fstab "UUID=$ROOT_UUID / ext4 errors=remount-ro 0 1"
+    run root-devices
+    assert_out "path=0000:00:1b.0/00.0"
 }
 
 test_root_devices_that_cannot_tell_whether_it_is_in_a_chroot_records_nothing() {
