@@ -1,7 +1,8 @@
 #!/bin/bash
 # Boot tests: Debian 12's kernel under QEMU with an emulated IOMMU, the vfio-claim package installed
 # with dpkg -i in a debootstrap root, for an initramfs-tools and a dracut image. Asserts what a user
-# sees: driver links, the kernel log, /dev/vfio/N, status, release, vfio_claim=off and hot-plug.
+# sees: driver links, the kernel log, /dev/vfio/N, status, release, vfio_claim=off and hot-plug;
+# then the image (built in a chroot without its root disk: no record) rebuilt in the guest.
 #
 # Usage: tests/vm/boot-tests.sh [FLAVOR...]   (initramfs-tools dracut; default both)
 # With initramfs-tools, also the package installed with dpkg -i on a running guest and its next boot.
@@ -30,9 +31,12 @@ has_re() { grep -qE -- "$1" "$2"; }
 lacks_re() { ! grep -qE -- "$1" "$2"; }
 
 # shellcheck disable=SC2054 # commas belong to the QEMU options
-# The emulated devices of every boot (see boot.sh for the fixed part of the machine).
+# The emulated devices of every boot (see boot.sh for the fixed part of the machine), and a data
+# NVMe at 00:06.0 ('claim nvme' selects it).
 DEVICES=(-- -device e1000e,addr=0x02.0 -device e1000e,addr=0x03.0 -device qemu-xhci,addr=0x04.0
-	-device ich9-intel-hda,addr=0x05.0)
+	-device ich9-intel-hda,addr=0x05.0
+	-drive "file=$WORK/data.img,if=none,id=data,format=raw,snapshot=on"
+	-device nvme,serial=data,drive=data,addr=0x06.0)
 
 build_deb() {
 	local src=$WORK/src
@@ -71,6 +75,18 @@ run_flavor() { # FLAVOR DEB
 	check "$fl: the system booted from the root NVMe" has_re "^CHECK root /dev/nvme[0-9]n1$" "$o"
 	check "$fl: the root NVMe is refused although 'claim nvme' selects it" \
 		has_re "^CHECK rootplan refuse 0000:01:00.0 +nvme .*carries the (root|mounted) file system" "$o"
+	check "$fl: one copy of each claim message in the kernel log" \
+		[ "$(grep -c '^CHECK kmsg .*0000:00:02\.0: claimed for vfio-pci' "$o")" = 1 ]
+	check "$fl: ...and at most one on the console" \
+		[ "$(grep -c '0000:00:02\.0: claimed for vfio-pci' "$out/console.log")" -le 1 ]
+	# built in a chroot without its root disk, the image has no root-device record: the early
+	# pass refuses every storage controller, and the real root's udev pass claims the data NVMe
+	check "$fl: no record: the data NVMe is claimed late, at the udev stage" \
+		has_re "^CHECK status 0000:00:06.0 udev claimed yes$" "$o"
+	check "$fl: ...and status says how to fix it" \
+		has "CHECK late-note 0000:00:06.0 run 'update-initramfs -u' (or 'dracut -f')" "$o"
+	check "$fl: ...and so does the kernel log" \
+		has_re "^CHECK kmsg .*0000:00:06.0: storage controller claimed late.*update-initramfs -u" "$o"
 	check "$fl: e1000e never touched the claimed NIC" has "CHECK hostmsgs 0000:00:02.0 0" "$o"
 	check "$fl: xhci never touched the claimed USB controller" has "CHECK hostmsgs 0000:00:04.0 0" "$o"
 	check "$fl: status in the real root reports the initramfs stage" \
@@ -100,6 +116,27 @@ run_flavor() { # FLAVOR DEB
 		check "$fl: vfio_claim=off: ${g% *} on ${g#* }" has "CHECK driver $g" "$o"
 	done
 	check "$fl: vfio_claim=off: the boot said why" has_re "^CHECK kmsg .*vfio_claim=off" "$o"
+
+	# the fix the boot named: rebuild the image on the running system, then boot it
+	log "$fl: rebuild the initramfs in the guest"
+	out=$WORK/$fl-rebuild
+	"$HERE/boot.sh" "$img" --persist --timeout 900 --script "$HERE/guest-rebuild.sh" \
+		--out "$out" "${DEVICES[@]}" >/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "$fl: the initramfs is rebuilt in the guest" has_re "^CHECK rebuilt .* rc=0$" "$o"
+	check "$fl: ...with the root NVMe recorded" \
+		has_re "^CHECK root-devices root=[^ ]+ path=0000:00:0f\.0/00\.0 " "$o"
+	log "$fl: boot the rebuilt initramfs"
+	out=$WORK/$fl-rebuilt
+	"$HERE/boot.sh" "$img" --script "$HERE/guest-installed.sh" --out "$out" "${DEVICES[@]}" \
+		>/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "$fl: rebuilt: guest reported" [ "$(cat "$out/rc" 2>/dev/null)" = 0 ]
+	check "$fl: rebuilt: the data NVMe is claimed in the initramfs" \
+		has "CHECK status 0000:00:06.0 initramfs claimed" "$o"
+	check "$fl: rebuilt: nvme never touched the data NVMe" has "CHECK hostmsgs 0000:00:06.0 0" "$o"
+	check "$fl: rebuilt: the root NVMe keeps nvme" has "CHECK driver 0000:01:00.0 nvme" "$o"
+	check "$fl: rebuilt: no late claim any more" lacks_re "^CHECK kmsg .*claimed late" "$o"
 }
 
 # The package installed with dpkg -i on a running plain guest, as a user would: its trigger builds
@@ -157,6 +194,7 @@ main() {
 	log "root file systems (cached in $CACHE)"
 	"$HERE/build-rootfs.sh" "$CACHE" "${flavors[@]}" >"$WORK/build-rootfs.log" 2>&1 ||
 		{ tail -30 "$WORK/build-rootfs.log" >&2; die "build-rootfs.sh failed"; }
+	truncate -s 64M "$WORK/data.img"
 	for fl in "${flavors[@]}"; do
 		run_flavor "$fl" "$deb"
 	done

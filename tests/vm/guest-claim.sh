@@ -1,7 +1,8 @@
 #!/bin/bash
 # Guest side of tests/vm/boot-tests.sh: prints "CHECK ..." facts that the host asserts.
 # Devices: 00:02.0 and 00:03.0 e1000e (twins), 00:04.0 qemu-xhci, 00:05.0 ich9-intel-hda,
-# 01:00.0 the root NVMe (behind root port 00:0f.0); hot-plug root ports rp1 (00:10.0), rp2.
+# 00:06.0 a data NVMe, 01:00.0 the root NVMe (behind root port 00:0f.0); hot-plug root ports
+# rp1 (00:10.0), rp2.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -24,13 +25,15 @@ echo "== vfio-claim list"
 vfio-claim list
 echo "== vfio-claim status"
 vfio-claim status
-for dev in 0000:00:02.0 0000:00:03.0 0000:00:04.0 0000:00:05.0 0000:01:00.0; do
+for dev in 0000:00:02.0 0000:00:03.0 0000:00:04.0 0000:00:05.0 0000:00:06.0 0000:01:00.0; do
 	echo "CHECK driver $dev $(driver_of "$dev")"
 done
 echo "CHECK root $(findmnt -n -o SOURCE /)"
 vfio-claim check | sed -n 's/^\(claim\|keep\|refuse\) *\(0000:[^ ]*\) .*/CHECK plan \2 \1/p'
 vfio-claim check | grep '0000:01:00.0' | sed 's/^/CHECK rootplan /'
 vfio-claim status | awk '$1 ~ /^0000:/ {print "CHECK status", $1, $2, $3, $6}'
+vfio-claim status | awk '$1 ~ /^0000:/ {dev = $1} /note: storage controller claimed late/ {
+	sub(/.*; run /, "run "); sub(/ on this system.*/, ""); print "CHECK late-note", dev, $0}'
 [[ -s /run/vfio-claim/config-errors ]] && sed 's/^/CHECK config-error /' /run/vfio-claim/config-errors
 # what the host drivers said about each device since boot: nothing, for claimed devices
 for dev in 0000:00:02.0 0000:00:04.0; do
