@@ -126,6 +126,10 @@ run_flavor() { # FLAVOR DEB
 	check "$fl: the initramfs is rebuilt in the guest" has_re "^CHECK rebuilt .* rc=0$" "$o"
 	check "$fl: ...with the root NVMe recorded" \
 		has_re "^CHECK root-devices root=[^ ]+ path=0000:00:0f\.0/00\.0 " "$o"
+	# boot.sh boots IMAGE.initrd: the one the guest just wrote into the image
+	local kver
+	kver=$(sed -n 's/^KERNEL_VERSION=//p' "$img.info")
+	debugfs -R "dump /boot/initrd.img-$kver $img.initrd" "$img" >/dev/null 2>&1
 	log "$fl: boot the rebuilt initramfs"
 	out=$WORK/$fl-rebuilt
 	"$HERE/boot.sh" "$img" --script "$HERE/guest-installed.sh" --out "$out" "${DEVICES[@]}" \
