@@ -317,10 +317,11 @@ static void check_initramfs(struct session *s, struct report *rp)
 	free(stale);
 
 	if (state_read_file(BOOT_IMAGE_CONTENTS, &contents) < 0) {
-		add(rp, "initramfs-contents", RES_WARN,
-		    xstrdup("this boot's initramfs did not record what it holds (built by an older "
-			    "vfio-claim)"),
-		    xstrdup(rebuild_fix));
+		for (size_t i = 0; i < 2; i++)
+			add(rp, i ? "initramfs-record" : "initramfs-modules", RES_WARN,
+			    xstrdup("unknown: this boot's initramfs did not record what it holds "
+				    "(built by an older vfio-claim)"),
+			    xstrdup(rebuild_fix));
 		return;
 	}
 	kv_parse(&kv, contents);
@@ -590,19 +591,27 @@ static const char *configured_owner(const struct config *cfg)
 	return NULL;
 }
 
-/* The groups a user is in, by name, from the root's /etc/passwd and /etc/group. */
-static void user_groups(const char *user, struct strv *groups)
+/*
+ * The user's name (owner= may be a number) and the groups it is in, by name, from the root's
+ * /etc/passwd and /etc/group; *name: NULL when the user is not there.
+ */
+static void user_groups(const char *user, char **name, struct strv *groups)
 {
 	char *passwd = NULL, *group = NULL, *save = NULL, *gid = NULL;
 
+	*name = NULL;
 	if (read_root("/etc/passwd", &passwd) == 0)
-		for (char *l = strtok_r(passwd, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		for (char *l = strtok_r(passwd, "\n", &save); l && !*name;
+		     l = strtok_r(NULL, "\n", &save)) {
 			char *f[4] = { 0 }, *s2 = l;
 			for (int k = 0; k < 4; k++)
 				f[k] = strsep(&s2, ":");
-			if (f[3] && streq(f[0], user))
+			if (f[3] && (streq(f[0], user) || (f[2] && streq(f[2], user)))) {
 				gid = xstrdup(f[3]);
+				*name = xstrdup(f[0]);
+			}
 		}
+	user = *name ? *name : user;
 	save = NULL;
 	if (read_root("/etc/group", &group) == 0)
 		for (char *l = strtok_r(group, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -692,11 +701,13 @@ static void check_memlock(struct session *s, struct report *rp)
 	const char *owner = configured_owner(&s->cfg);
 	struct limit lim = { RLIM_INFINITY, RLIM_INFINITY, 3, 3, NULL };
 	struct strv groups = { 0 }, files = { 0 };
-	char *who, *size, *fix;
+	char *who, *size, *fix, *name = NULL;
 	rlim_t value;
 
-	if (owner)
-		user_groups(owner, &groups);
+	if (owner) {
+		user_groups(owner, &name, &groups);
+		owner = name ? name : owner; /* limits.conf names users: a number is looked up */
+	}
 	limits_file("/etc/security/limits.conf", owner, &groups, &lim);
 	list_root("/etc/security/limits.d", &files);
 	for (size_t i = 0; i < files.n; i++) {
@@ -760,6 +771,7 @@ static void check_memlock(struct session *s, struct report *rp)
 		free(size);
 	}
 	free(who);
+	free(name);
 	free(lim.file);
 	strv_free(&files);
 	strv_free(&groups);

@@ -197,6 +197,10 @@ test_a_low_memlock_limit_warns_with_the_limits_systemd_and_libvirt_fixes() {
     echo "vm soft memlock 16777216" >"$ROOT/etc/security/limits.d/50-vm.conf"
     run doctor
     assert_check memlock ok "is 16.0 GiB"
+    # owner= as a number: limits.conf names the user
+    conf 10-gpu.conf "claim 01:00.0 owner=1000 group=kvm"
+    run doctor
+    assert_check memlock ok "the locked-memory limit of vm's sessions (/etc/security/limits.d/50-vm.conf) is 16.0 GiB"
 }
 
 test_vfio_pci_ids_that_fight_the_configuration() {
