@@ -76,6 +76,9 @@ test_command_options_export_formats_and_tags() {
     assert_rc 0
     complete vfio-claim claim --f
     assert_offers --force
+    # a command's own options and the global ones, once each
+    complete vfio-claim release --
+    assert_offers --all --root --json --verbose --help
     complete vfio-claim release --a
     assert_offers --all
     complete vfio-claim export ""
