@@ -6,9 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 COMPLETION="$TESTS_DIR/../completion/vfio-claim"
 
-# complete WORD...: what a TAB offers at the end of the command line made of the words, as bash
+# tab WORD...: what a TAB offers at the end of the command line made of the words, as bash
 # splits them (a ':' is a word of its own); "" for a new word. Sets COMPLETIONS, one a line.
-complete() {
+tab() {
     [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
     local bin
     bin=$(mktemp -d "${TMPDIR:-/tmp}/vfio-claim-bin.XXXXXX")
@@ -36,17 +36,17 @@ assert_offers() { # assert_offers EXPECTED-LINES: exactly these, sorted
 
 test_rel_completes_to_release() {
     fixture desktop
-    complete vfio-claim rel
+    tab vfio-claim rel
     assert_offers release
-    complete vfio-claim d
+    tab vfio-claim d
     assert_offers doctor
     # every command of --help, and the global options
-    complete vfio-claim ""
+    tab vfio-claim ""
     local c
     for c in list check claim release status doctor; do
         grep -qx "$c" <<<"$COMPLETIONS" || fail "'$c' not offered: ${COMPLETIONS//$'\n'/ }"
     done
-    complete vfio-claim --r
+    tab vfio-claim --r
     assert_offers --root
 }
 
@@ -55,17 +55,17 @@ test_release_offers_the_devices_on_vfio_pci_under_root() {
     conf 10-gpu.conf "claim 01:00.0 tag=gaming"
     run boot
     assert_rc 0
-    complete vfio-claim --root "$ROOT" release ""
+    tab vfio-claim --root "$ROOT" release ""
     assert_offers 0000:01:00.0 0000:01:00.1
     # bash cuts 0000:01:0 at each ':'; what is offered replaces the part after the last one
-    complete vfio-claim --root "$ROOT" release 0000 : 01 : 0
+    tab vfio-claim --root "$ROOT" release 0000 : 01 : 0
     assert_offers 00.0 00.1
     # claim offers the devices not on vfio-pci, and the categories
-    complete vfio-claim --root "$ROOT" claim ""
+    tab vfio-claim --root "$ROOT" claim ""
     grep -qx 0000:00:1f.6 <<<"$COMPLETIONS" || fail "claim: 00:1f.6 not offered"
     grep -qx gpu <<<"$COMPLETIONS" || fail "claim: the category gpu not offered"
     ! grep -qx 0000:01:00.0 <<<"$COMPLETIONS" || fail "claim: 01:00.0, on vfio-pci, offered"
-    complete vfio-claim --root "$ROOT" claim 3d
+    tab vfio-claim --root "$ROOT" claim 3d
     assert_offers 3d:00.0
 }
 
@@ -74,17 +74,17 @@ test_command_options_export_formats_and_tags() {
     conf 10-gpu.conf "claim 01:00.0 tag=gaming" "claim 00:1f.6 tag=router"
     run boot
     assert_rc 0
-    complete vfio-claim claim --f
+    tab vfio-claim claim --f
     assert_offers --force
     # a command's own options and the global ones, once each
-    complete vfio-claim release --
+    tab vfio-claim release --
     assert_offers --all --root --json --verbose --help
-    complete vfio-claim release --a
+    tab vfio-claim release --a
     assert_offers --all
-    complete vfio-claim export ""
+    tab vfio-claim export ""
     assert_offers libvirt qemu kdevops libvirt-provider prometheus json
-    complete vfio-claim export libvirt-p
+    tab vfio-claim export libvirt-p
     assert_offers libvirt-provider
-    complete vfio-claim --root "$ROOT" export libvirt --tag ""
+    tab vfio-claim --root "$ROOT" export libvirt --tag ""
     assert_offers gaming router
 }
