@@ -36,6 +36,10 @@ assert_offers() { # assert_offers EXPECTED-LINES: exactly these, sorted
 
 test_rel_completes_to_release() {
     fixture desktop
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
+    # shellcheck disable=SC2016
+    [ "$(bash -c 'source /usr/share/bash-completion/bash_completion; source "$1"; complete -p vfio-claim' _ "$COMPLETION")" = \
+        "complete -F _vfio_claim vfio-claim" ] || fail "the file does not register the completion"
     tab vfio-claim rel
     assert_offers release
     tab vfio-claim d
