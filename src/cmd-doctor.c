@@ -307,8 +307,9 @@ static void check_initramfs(struct session *s, struct report *rp)
 	stale = session_stale_image();
 	if (stale)
 		add(rp, "initramfs", RES_FAIL,
-		    xstrdup("the configuration changed since this boot's initramfs was built: the "
-			    "next boot claims what the old configuration says"),
+		    xstrdup("the configuration changed since this boot's initramfs was built: "
+			    "unless the initramfs was rebuilt since, the next boot claims what the "
+			    "old configuration says"),
 		    xstrdup(rebuild_fix));
 	else
 		add(rp, "initramfs", RES_OK,
@@ -408,6 +409,14 @@ static void check_framebuffer(struct session *s, struct report *rp)
 	size_t nfb, found = 0;
 
 	iomem_framebuffers(&fbs, &nfb);
+	/* the kernel shows the addresses to root only */
+	for (size_t k = 0; k < nfb && !found; k++)
+		if (!fbs[k].start && !fbs[k].end) {
+			found++;
+			add(rp, "framebuffer", RES_WARN,
+			    xstrdup("cannot tell: /proc/iomem hides its addresses from this user"),
+			    xstrdup("run 'vfio-claim doctor' as root"));
+		}
 	for (size_t i = 0; i < s->devs.n; i++) {
 		const struct pci_dev *d = &s->devs.v[i];
 		char *text = NULL, *save = NULL;

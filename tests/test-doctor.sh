@@ -164,6 +164,11 @@ test_a_firmware_framebuffer_on_a_claimed_gpu_fails() {
     printf '%s\n' 'e0000000-efffffff : 0000:01:00.0' '  e0000000-e07fffff : BOOTFB' >"$ROOT/proc/iomem"
     run doctor
     assert_check framebuffer fail "'BOOTFB'" "'initcall_blacklist=sysfb_init'"
+    # the kernel shows the addresses to root only
+    printf '%s\n' '00000000-00000000 : 0000:01:00.0' '  00000000-00000000 : efifb' >"$ROOT/proc/iomem"
+    run doctor
+    assert_check framebuffer warn "/proc/iomem hides its addresses" "fix: run 'vfio-claim doctor' as root"
+    printf '%s\n' 'e0000000-efffffff : 0000:01:00.0' '  e0000000-e07fffff : efifb' >"$ROOT/proc/iomem"
     # the same framebuffer on a GPU nobody claims is the host's business
     rm "$ROOT/etc/vfio-claim.d/10-gpu.conf"
     run release 01:00.0
