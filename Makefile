@@ -76,6 +76,7 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
 		tests/fuzz/*.c tests/fuzz/*.h
 	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh
+	shellcheck -s bash completion/vfio-claim
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
 check-vm:
@@ -111,6 +112,8 @@ UDEVDIR       ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null)
 INITRAMFSDIR  ?= /usr/share/initramfs-tools
 DRACUTDIR     ?= /usr/lib/dracut/modules.d
 VENDORCONFDIR := /usr/lib/vfio-claim.d
+# bash completion: where bash-completion looks (its pkg-config file), else Debian's folder
+BASHCOMPDIR   ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),/usr/share/bash-completion/completions)
 SUBST_SBIN    := sed -e 's|/usr/sbin/vfio-claim|$(SBINDIR)/vfio-claim|g'
 
 install: vfio-claim
@@ -133,5 +136,7 @@ install: vfio-claim
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(SYSCONFDIR)/vfio-claim.d/
 	install -m 0644 docs/vfio-claim.8 $(DESTDIR)$(MANDIR)/man8/vfio-claim.8
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 completion/vfio-claim $(DESTDIR)$(BASHCOMPDIR)/vfio-claim
 
 .PHONY: all check check-unit check-vm demo bench format clean install fuzz

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `boot`: the early pass, before udevd starts: claim every selected device now. */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "log.h"
+#include "modload.h"
 #include "udevrules.h"
 
 static void record_config_errors(const struct config *cfg)
@@ -55,6 +58,44 @@ static void record_image_digest(void)
 	free(p);
 }
 
+/*
+ * What this boot's image holds, for `doctor` on the running system, which cannot open the image:
+ * whether it has a root-device record, and which vfio modules it lacks. Only in an image made by
+ * our hooks (it carries the configuration digest).
+ */
+static void record_image_contents(struct session *s)
+{
+	static const char *const modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
+	char *p = root_path(IMAGE_DIGEST), *record = NULL, *text = NULL;
+	const char *has_record;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	r = access(p, F_OK);
+	free(p);
+	if (r < 0)
+		return; /* not an image made by our hooks */
+	p = root_path(IMAGE_RECORD);
+	has_record = read_text(p, &record) < 0 ? "no" : strstr(record, "path=") ? "yes" : "empty";
+	f = open_memstream(&text, &len);
+	if (!f)
+		abort();
+	fprintf(f, "root_record=%s\nmissing_modules=", has_record);
+	for (size_t i = 0, n = 0; i < ARRAY_SIZE(modules); i++)
+		if (modload_present(session_kmod(s), modules[i]) < 0)
+			fprintf(f, "%s%s", n++ ? " " : "", modules[i]);
+	fputc('\n', f);
+	if (fclose(f) != 0)
+		abort();
+	r = state_write_file(BOOT_IMAGE_CONTENTS, text);
+	if (r < 0)
+		log_warn("cannot record what the image holds: %s, ignoring", state_strerror(r));
+	free(text);
+	free(record);
+	free(p);
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
@@ -82,6 +123,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			  s.cfg.exclude_unknown);
 	record_config_errors(&s.cfg);
 	record_image_digest();
+	record_image_contents(&s);
 	r = udev_select_rules_write(&s.cfg);
 	if (r < 0)
 		log_warn("cannot write '%s%s': %s, ignoring", root_get(), SELECT_RULES, errstr(r));

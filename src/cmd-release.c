@@ -23,16 +23,9 @@ static int release_one(struct session *s, struct pci_dev *d)
 {
 	struct bind_error err = { { 0 } };
 	struct kv st = { 0 };
-	char *holders = NULL, buf[64];
+	char buf[64];
 	int lock, r, ret = 0;
 
-	if (d->iommu_group >= 0 &&
-	    (holders = holders_describe(session_holders(s), d->iommu_group))) {
-		log_error("%s: /dev/vfio/%d is in use by %s: stop it first, then release", d->addr,
-			  d->iommu_group, holders);
-		free(holders);
-		return -EBUSY;
-	}
 	state_prepare();
 	lock = state_lock();
 	state_read(d->addr, &st);
@@ -74,6 +67,60 @@ out:
 	return ret;
 }
 
+/*
+ * Releases device i with the other claimed functions of its IOMMU group (SPEC §7): a group split
+ * between vfio-pci and host drivers is unusable to vfio. Says which went along when they were
+ * not asked for. Clears want[] for the members it handled; 0, or a negative errno.
+ */
+static int release_group(struct session *s, size_t i, bool *want)
+{
+	int g = s->devs.v[i].iommu_group;
+	struct strv along = { 0 };
+	size_t *members = xcalloc(s->devs.n, sizeof(size_t)), n = 0;
+	char *holders, *names = NULL;
+	int r = 0;
+
+	for (size_t j = 0; j < s->devs.n; j++) {
+		const struct pci_dev *m = &s->devs.v[j];
+
+		if (j != i &&
+		    (g < 0 || m->iommu_group != g || pci_is_bridge(m) || !held_by_vfio(m)))
+			continue;
+		members[n++] = j;
+		if (!want[j])
+			strv_push(&along, xstrdup(m->addr));
+		want[j] = false;
+	}
+	if (g >= 0 && (holders = holders_describe(session_holders(s), g))) {
+		log_error("%s: /dev/vfio/%d is in use by %s: stop it first, then release",
+			  s->devs.v[i].addr, g, holders);
+		free(holders);
+		r = -EBUSY;
+		goto out;
+	}
+	for (size_t k = 0; k < along.n; k++) {
+		char *t = xasprintf("%s%s%s", names ? names : "",
+				    !names	      ? ""
+				    : k + 1 < along.n ? ", "
+						      : " and ",
+				    along.v[k]);
+		free(names);
+		names = t;
+	}
+	if (names)
+		log_info("%s: releasing %s with it: the same IOMMU group %d, which vfio can use "
+			 "only whole",
+			 s->devs.v[i].addr, names, g);
+	for (size_t k = 0; k < n; k++)
+		if (release_one(s, &s->devs.v[members[k]]) < 0)
+			r = -EIO;
+out:
+	free(names);
+	strv_free(&along);
+	free(members);
+	return r;
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -83,7 +130,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	struct selector *sels = NULL;
 	size_t nsels = 0;
 	struct session s;
-	bool all = false;
+	bool all = false, *want;
 	int c, failed = 0, matched = 0;
 
 	while ((c = cmd_getopt(cmd, opts, argc, argv, "a", longopts)) != CMD_OPT_END) {
@@ -109,18 +156,16 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
+	want = xcalloc(s.devs.n, sizeof(bool));
 	for (size_t i = 0; i < s.devs.n; i++) {
-		struct pci_dev *d = &s.devs.v[i];
-		bool want = all;
-
-		for (size_t k = 0; k < nsels && !want; k++)
-			want = selector_match(&sels[k], d);
-		if (!want || !held_by_vfio(d))
-			continue;
-		matched++;
-		if (release_one(&s, d) < 0)
-			failed++;
+		for (size_t k = 0; k < nsels && !want[i]; k++)
+			want[i] = selector_match(&sels[k], &s.devs.v[i]);
+		want[i] = (all || want[i]) && held_by_vfio(&s.devs.v[i]);
+		matched += want[i];
 	}
+	for (size_t i = 0; i < s.devs.n; i++)
+		if (want[i])
+			failed += release_group(&s, i, want) < 0;
 	if (!matched && !all) {
 		log_error("no device matching the selectors is held by vfio-pci");
 		failed++;
@@ -128,6 +173,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	for (size_t k = 0; k < nsels; k++)
 		selector_free(&sels[k]);
 	free(sels);
+	free(want);
 	session_close(&s);
 	return failed ? EXIT_RUNTIME : 0;
 }

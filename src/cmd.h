@@ -29,6 +29,7 @@ struct cmd {
 
 extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_release, cmd_status,
     cmd_root_devices, cmd_image_config;
+extern const struct cmd cmd_doctor;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.
@@ -81,6 +82,12 @@ bool late_storage(const struct pci_dev *d, const char *stage, const char *host_d
 	"the next boot claims it before any driver"
 /* Why this boot's initramfs is stale (its configuration digest differs), or NULL. */
 char *session_stale_image(void);
+/*
+ * What this boot's initramfs held, recorded by `boot` in the state directory for `doctor`:
+ * "root_record=yes|empty|no" and "missing_modules=NAME..." lines.
+ */
+#define BOOT_IMAGE_CONTENTS "image-contents"
+#define IMAGE_RECORD	    "/etc/vfio-claim/root-devices" /* in the image */
 
 enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_FAILED };
 /*

@@ -351,3 +351,42 @@ int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **modu
 	strv_free(&mods);
 	return r;
 }
+
+bool modload_builtin(struct kmod_ctx *ctx, const char *name)
+{
+	return module_builtin(ctx, name);
+}
+
+int modload_present(struct kmod_ctx *ctx, const char *name)
+{
+	struct kmod_list *list = NULL, *it;
+	int r = -ENOENT;
+
+	if (module_loaded(ctx, name))
+		return 0;
+	if (!ctx || kmod_module_new_from_lookup(ctx, name, &list) < 0)
+		return -ENOENT;
+	kmod_list_foreach (it, list) {
+		struct kmod_module *mod = kmod_module_get_module(it);
+
+		if (kmod_module_get_path(mod))
+			r = 0;
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	return r;
+}
+
+int modload_options(struct kmod_ctx *ctx, const char *name, char **options)
+{
+	struct kmod_module *mod = NULL;
+	const char *o;
+
+	*options = NULL;
+	if (!ctx || kmod_module_new_from_name(ctx, name, &mod) < 0)
+		return -ENOENT;
+	o = kmod_module_get_options(mod);
+	*options = o ? xstrdup(o) : NULL;
+	kmod_module_unref(mod);
+	return o ? 0 : -ENOENT;
+}

@@ -30,3 +30,15 @@ int modload_alias_modules(struct kmod_ctx *ctx, const char *modalias, struct str
 int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module);
 /* Live or built in; under --root read from DIR/sys/module and DIR's modules.builtin only. */
 bool module_loaded(struct kmod_ctx *ctx, const char *name);
+/* NAME is built into the kernel (modules.builtin; under --root DIR's only). */
+bool modload_builtin(struct kmod_ctx *ctx, const char *name);
+/*
+ * The kernel has NAME: loaded, built in, or a module file that modules.dep lists for it.
+ * 0, or -ENOENT.
+ */
+int modload_present(struct kmod_ctx *ctx, const char *name);
+/*
+ * The options modprobe would give NAME ("ids=10de:1b80 disable_vga=1"): from the modprobe.d
+ * folders and the kernel command line (NAME.opt=), as libkmod gathers them. 0, or -ENOENT.
+ */
+int modload_options(struct kmod_ctx *ctx, const char *name, char **options);

@@ -218,7 +218,19 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		}
 		return NULL;
 	}
-	if (plan->v[j].released)
+	if (plan->v[j].released) {
+		/*
+		 * A release gives back the whole group: a claim by hand of one function of the
+		 * slot takes the others back with it, as they went.
+		 */
+		*with = in->manual ? slot_companion(plan, devs, mem, nmem, j) : 0;
+		if (*with && rule_match(in->manual, &devs->v[*with - 1])) {
+			why = veto(m, in);
+			if (!why)
+				return NULL;
+			free(why);
+		}
+		*with = 0;
 		return xasprintf("IOMMU group %d also holds %s, %s: vfio needs the whole group; "
 				 "'vfio-claim claim %s' takes it again",
 				 g, m->addr,
@@ -226,6 +238,7 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 							  "driver_override"
 							: "released by hand this boot",
 				 m->addr);
+	}
 	if (excluded[j])
 		return xasprintf("IOMMU group %d also holds %s (%s), %s: vfio needs the whole "
 				 "group; drop that exclude to claim it",

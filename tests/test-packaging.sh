@@ -139,6 +139,7 @@ pkg_main() {
         /usr/lib/vfio-claim.d/:drwxr-xr-x \
         /usr/share/man/man8/vfio-claim.8.gz:-rw-r--r-- \
         /usr/share/man/man5/vfio-claim.conf.5.gz:-rw-r--r-- \
+        /usr/share/bash-completion/completions/vfio-claim:-rw-r--r-- \
         /usr/share/doc/vfio-claim/copyright:-rw-r--r--; do
         pkg_check "the package ships ${spec%:*} (${spec##*:})" \
             pkg_has_file "${spec%:*}" "${spec##*:}"

@@ -871,6 +871,27 @@ TEST(a_released_member_refuses_the_group)
 	machine_free(&m);
 }
 
+TEST(a_claim_by_hand_of_one_function_takes_back_its_slot_released_with_it)
+{
+	struct machine m;
+
+	desktop(&m);
+	conf(&m, "claim 01:00.*\n");
+	release(&m, "01:00.0");
+	release(&m, "01:00.1");
+	claim_by_hand(&m, "01:00.0", false);
+	run(&m);
+	EXPECT(&m, "01:00.0", "claim", "selected by " CONF ":1 ('01:00.*')");
+	EXPECT(&m, "01:00.1", "claim", "goes with 0000:01:00.0 (same slot and IOMMU group 1)");
+	/* the boot's plan, without the claim by hand, still keeps both */
+	m.have_manual = false;
+	rule_free(&m.manual);
+	run(&m);
+	EXPECT(&m, "01:00.0", "keep", "released by hand this boot");
+	EXPECT(&m, "01:00.1", "keep", "released by hand this boot");
+	machine_free(&m);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The plan is a pure function */
 
@@ -1029,4 +1050,5 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(a_device_pinned_by_its_driver_override_is_kept_like_a_released_one),
 	  UNIT_T(a_claim_by_hand_takes_a_released_device_again),
 	  UNIT_T(a_released_member_refuses_the_group),
+	  UNIT_T(a_claim_by_hand_of_one_function_takes_back_its_slot_released_with_it),
 	  UNIT_T(the_plan_opens_nothing_and_does_not_depend_on_the_root))
