@@ -353,6 +353,7 @@ info = {s["labels"]["device"]: s["labels"] for s in samples if s["name"] == "vfi
 assert info["0000:01:00.0"]["device_name"] == "GP104 [GeForce GTX 1080]", info
 assert info["0000:01:00.0"]["iommu_group"] == "1" and info["0000:01:00.0"]["driver"] == "vfio-pci", info
 ' <<<"$samples" || fail "the gauges: $samples"
+    # Prometheus' own linter too, where it is installed (Debian's prometheus package)
     if command -v promtool >/dev/null; then
         promtool check metrics <<<"$OUT" || fail "promtool rejects the textfile"
     fi
