@@ -5,7 +5,6 @@
  * writer of its own that only prints. Every string that came from the machine (names, tags) is
  * escaped for its format and written as valid UTF-8 whatever bytes it held.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,10 +244,14 @@ static void write_libvirt(FILE *f, const struct export_set *set)
  * multifunction=on, so the guest sees them as one multi-function device. A slot whose function
  * 0 is not exported is numbered from 0 again: a guest looks for function 0 first.
  */
-#define QEMU_FIRST_CHASSIS 64 /* root ports number their chassis from here: clear of libvirt's */
-#define QEMU_MAX_PORTS	   (256 - QEMU_FIRST_CHASSIS)
+/*
+ * A root port is told apart by its chassis and slot numbers; the chassis (8 bits) count from 64,
+ * clear of the ones libvirt gives its own ports (from 1), and the slot says which round.
+ */
+#define QEMU_FIRST_CHASSIS 64
+#define QEMU_CHASSIS	   (256 - QEMU_FIRST_CHASSIS)
 
-static int write_qemu(FILE *f, const struct export_set *set)
+static void write_qemu(FILE *f, const struct export_set *set)
 {
 	unsigned port = 0;
 
@@ -258,10 +261,8 @@ static int write_qemu(FILE *f, const struct export_set *set)
 
 		while (end < set->n && pci_same_slot(set->v[i].d, set->v[end].d))
 			end++;
-		if (port >= QEMU_MAX_PORTS)
-			return -E2BIG;
-		fprintf(f, "-device pcie-root-port,id=vfio-claim-port%u,chassis=%u,slot=0\n", port,
-			QEMU_FIRST_CHASSIS + port);
+		fprintf(f, "-device pcie-root-port,id=vfio-claim-port%u,chassis=%u,slot=%u\n", port,
+			QEMU_FIRST_CHASSIS + port % QEMU_CHASSIS, port / QEMU_CHASSIS);
 		for (size_t k = i; k < end; k++) {
 			const struct pci_dev *d = set->v[k].d;
 			unsigned func = keep ? d->func : (unsigned)(k - i);
@@ -274,7 +275,6 @@ static int write_qemu(FILE *f, const struct export_set *set)
 		}
 		i = end;
 	}
-	return 0;
 }
 
 /*
@@ -481,28 +481,28 @@ static const char *const format_names[] = {
 	[FMT_PROMETHEUS] = "prometheus", [FMT_JSON] = "json",
 };
 
-static int write_format(enum format fmt, FILE *f, const struct export_set *set)
+static void write_format(enum format fmt, FILE *f, const struct export_set *set)
 {
 	switch (fmt) {
 	case FMT_LIBVIRT:
 		write_libvirt(f, set);
-		return 0;
+		break;
 	case FMT_QEMU:
-		return write_qemu(f, set);
+		write_qemu(f, set);
+		break;
 	case FMT_KDEVOPS:
 		write_kdevops(f, set);
-		return 0;
+		break;
 	case FMT_LIBVIRT_PROVIDER:
 		write_libvirt_provider(f, set);
-		return 0;
+		break;
 	case FMT_PROMETHEUS:
 		write_prometheus(f, set);
-		return 0;
+		break;
 	case FMT_JSON:
 		write_json(f, set);
-		return 0;
+		break;
 	}
-	return 0;
 }
 
 /* A tag as the configuration writes it (tag=): letters, digits, '_', '-' and '.'. */
@@ -607,10 +607,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			 filter.plan ? "is claimed by the plan" : "is on vfio-pci",
 			 filter.nsels ? " that the selectors match" : "",
 			 filter.tag ? " with tag " : "", filter.tag ? filter.tag : "");
-	if (write_format(fmt, stdout, &set) < 0) {
-		log_error("export: more than %d slots to export for qemu", QEMU_MAX_PORTS);
-		r = EXIT_RUNTIME;
-	}
+	write_format(fmt, stdout, &set);
 	export_set_free(&set);
 	names_close(db);
 	session_close(&s);
