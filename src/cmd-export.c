@@ -16,8 +16,8 @@
 /* One exported device: what every format may print. */
 struct export_dev {
 	const struct pci_dev *d;
-	const char
-	    *tag; /* the state entry's tag, or the selecting rule's with --plan; NULL: none */
+	/* the state entry's tag, or the selecting rule's with --plan; NULL: none */
+	const char *tag;
 	const char *state;		 /* one of states[] */
 	char *vendor_name, *device_name; /* NULL: unknown */
 	struct kv st;			 /* its state entry (empty without one) */
@@ -243,8 +243,7 @@ static void write_libvirt(FILE *f, const struct export_set *set)
  * libvirt's too); its functions keep their function numbers behind it, function 0 with
  * multifunction=on, so the guest sees them as one multi-function device. A slot whose function
  * 0 is not exported is numbered from 0 again: a guest looks for function 0 first.
- */
-/*
+ *
  * A root port is told apart by its chassis and slot numbers; the chassis (8 bits) count from 64,
  * clear of the ones libvirt gives its own ports (from 1), and the slot says which round.
  */
@@ -375,7 +374,8 @@ static void write_libvirt_provider(FILE *f, const struct export_set *set)
 			fallback = xasprintf("device-%04x", e->d->device);
 			dname = slug(e->device_name, fallback);
 			if (strv_contains(&names, dname)) {
-				char *unique = xasprintf("%s-%06x", dname, e->d->class);
+				/* still at most 63 characters */
+				char *unique = xasprintf("%.55s-%06x", dname, e->d->class);
 				free(dname);
 				dname = unique;
 			}
@@ -450,10 +450,11 @@ static void write_prometheus(FILE *f, const struct export_set *set)
 }
 
 /*
- * export json: the hook for the one JSON device object of list, status and check (SPEC §3).
- * The shared device-object writer fills it; until then each object names its device only.
+ * export json: the hook for the one JSON device object of list, status and check (SPEC §3),
+ * written by the shared device-object writer (devobj); until that is in, the object names its
+ * device only.
  */
-static void json_device(struct jsonw *w, const struct export_dev *e)
+static void json_device_object(struct jsonw *w, const struct export_dev *e)
 {
 	jsonw_object_open(w, NULL);
 	jsonw_string(w, "device", e->d->addr);
@@ -468,7 +469,7 @@ static void write_json(FILE *f, const struct export_set *set)
 	jsonw_object_open(&w, NULL);
 	jsonw_array_open(&w, "devices");
 	for (size_t i = 0; i < set->n; i++)
-		json_device(&w, &set->v[i]);
+		json_device_object(&w, &set->v[i]);
 	jsonw_array_close(&w);
 	jsonw_object_close(&w);
 }

@@ -510,3 +510,16 @@ test_export_help_lists_the_formats() {
     run --help
     assert_out "export FORMAT"
 }
+
+test_export_libvirt_provider_keeps_device_names_unique_within_a_vendor() {
+    claimed_desktop
+    # lspci names both functions of the card alike: libvirt-provider's validator wants two names
+    pci_ids '10de  NVIDIA Corporation' '	1b80  GP104' '	10f0  GP104'
+    run export libvirt-provider 01:00.0 01:00.1
+    assert_rc 0
+    python3 -c '
+import sys, yaml
+devices = yaml.safe_load(sys.stdin)["vendors"][0]["devices"]
+assert [d["name"] for d in devices] == ["gp104", "gp104-040300"], devices
+' <<<"$OUT" || fail "the device names of one vendor are not unique"
+}
