@@ -168,7 +168,7 @@ test_export_libvirt_stays_valid_xml_whatever_bytes_the_names_hold() {
     assert_rc 0
     validate_libvirt
     python3 -c '
-import sys, xml.etree.ElementTree as ET
+import sys
 from xml.dom import minidom
 doc = minidom.parseString(b"<devices>" + sys.stdin.buffer.read() + b"</devices>")
 comment = [n for n in doc.getElementsByTagName("hostdev")[0].childNodes if n.nodeType == n.COMMENT_NODE][0].data
@@ -180,18 +180,17 @@ test_export_qemu_keeps_the_functions_of_a_slot_together() {
     claimed_desktop
     run export qemu
     assert_rc 0
+    # 00:1f.6 is function 6 of a slot whose function 0 is not exported: the guest needs a 0
     local want
     want=$(
         cat <<'EOF'
 -device pcie-root-port,id=vfio-claim-port0,chassis=64,slot=0
--device vfio-pci,host=0000:00:1f.6,id=hostdev-0000-00-1f-6,bus=vfio-claim-port0,addr=00.6
+-device vfio-pci,host=0000:00:1f.6,id=hostdev-0000-00-1f-6,bus=vfio-claim-port0,addr=00.0
 -device pcie-root-port,id=vfio-claim-port1,chassis=65,slot=0
 -device vfio-pci,host=0000:01:00.0,id=hostdev-0000-01-00-0,bus=vfio-claim-port1,addr=00.0,multifunction=on
 -device vfio-pci,host=0000:01:00.1,id=hostdev-0000-01-00-1,bus=vfio-claim-port1,addr=00.1
 EOF
     )
-    # 00:1f.6 is function 6 of a slot whose function 0 is not exported: the guest needs a 0
-    want=${want/addr=00.6/addr=00.0}
     [ "$OUT" = "$want" ] || fail "the -device arguments differ from: $want"
     # every line is two words that no shell splits or expands
     ! grep -qv '^-device [A-Za-z0-9,.:=_-]*$' <<<"$OUT" || fail "a line is not shell-safe"
@@ -398,7 +397,7 @@ test_export_selectors_and_tags_choose_the_devices() {
     run export json 01:00.1
     assert_rc 0
     [ "$(json_devices)" = "0000:01:00.1" ] || fail "selector 01:00.1"
-    run export json 10de:* net
+    run export json "10de:*" net
     [ "$(json_devices | tr '\n' ' ')" = "0000:00:1f.6 0000:01:00.0 0000:01:00.1 " ] || fail "two selectors"
     run export json --tag router
     assert_rc 0
