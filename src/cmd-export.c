@@ -596,6 +596,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	if (filter.plan) {
 		session_plan(&s, NULL);
+		if (s.cfg.off)
+			log_info("export: vfio_claim=off is on the kernel command line: the plan "
+				 "claims nothing this boot");
 		if (s.cfg.nerrors)
 			log_warn(
 			    "export: the configuration has errors, and a file with errors claims "

@@ -434,6 +434,18 @@ test_export_plan_exports_what_the_configuration_claims() {
     # the boot VGA device is refused by the plan: not exported
     run export --plan json 00:02.0
     [ -z "$(json_devices)" ] || fail "a refused device was exported"
+    # a file with an error claims nothing, and export says to look at check
+    conf 30-bad.conf "claim 00:14.0 tag=usb" "claim bogus-selector"
+    run export --plan json
+    assert_rc 0
+    assert_err "the configuration has errors"
+    ! json_devices | grep -q 0000:00:14.0 || fail "a file with errors was half applied"
+    # a boot with vfio_claim=off plans nothing, and says why
+    cmdline "root=UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b vfio_claim=off"
+    run export --plan json
+    assert_rc 0
+    [ -z "$(json_devices)" ] || fail "vfio_claim=off: devices exported"
+    assert_err "vfio_claim=off is on the kernel command line"
 }
 
 test_export_bad_format_selector_or_tag_is_a_usage_error() {
