@@ -30,6 +30,7 @@ struct cmd {
 extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_release, cmd_status,
     cmd_root_devices, cmd_image_config;
 extern const struct cmd cmd_doctor;
+extern const struct cmd cmd_export;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.

@@ -10,7 +10,7 @@
  * (RFC 3629 table 3-7: no overlongs, no surrogates, nothing above U+10FFFF). The string ends at
  * its NUL, so a truncated sequence meets a NUL where a continuation byte should be and is 0.
  */
-static size_t utf8_len(const unsigned char *p)
+size_t utf8_len(const unsigned char *p)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n;

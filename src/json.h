@@ -45,3 +45,10 @@ void jsonw_int(struct jsonw *w, const char *key, long long value);
 void jsonw_uint(struct jsonw *w, const char *key, unsigned long long value);
 void jsonw_bool(struct jsonw *w, const char *key, bool value);
 void jsonw_null(struct jsonw *w, const char *key);
+
+/*
+ * The length of the valid UTF-8 sequence at p (1 to 4), or 0 where the byte at p starts none
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF; the NUL ends the string). The
+ * JSON writer's test, shared with the other writers of text for programs (export's formats).
+ */
+size_t utf8_len(const unsigned char *p);

@@ -9,8 +9,8 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-	&cmd_list,    &cmd_check,  &cmd_boot,	      &cmd_udev,	 &cmd_claim,
-	&cmd_release, &cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor,
+	&cmd_list,   &cmd_check,	&cmd_boot,	   &cmd_udev,	&cmd_claim,  &cmd_release,
+	&cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor, &cmd_export,
 };
 
 static void help(void)

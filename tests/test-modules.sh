@@ -119,7 +119,8 @@ test_no_command_opens_a_host_path_outside_the_root() {
     conf 10.conf "claim 00:1f.6"
     local trace="$ROOT.trace" cmd bad
     CLEANUP+=("$trace")
-    for cmd in check list boot status "release 0000:00:1f.6" "claim 00:1f.6" status; do
+    for cmd in check list boot status "release 0000:00:1f.6" "claim 00:1f.6" status \
+        "export --plan prometheus" "export libvirt"; do
         # shellcheck disable=SC2086 # cmd is a command and its arguments
         # -s: whole strings, never a path cut short
         strace -f -qq -s 65535 -e trace=%file -o "$trace" \
