@@ -7,6 +7,7 @@
 #include "bind.h"
 #include "cmd.h"
 #include "log.h"
+#include "sriov.h"
 
 static bool held_by_vfio(const struct pci_dev *d)
 {
@@ -74,6 +75,20 @@ out:
 	return ret;
 }
 
+/* The last claimed VF of a PF released: the PF's sriov_drivers_autoprobe as it was. */
+static void sriov_released(struct session *s, size_t i)
+{
+	int r = sriov_release_done(s, i);
+
+	if (r > 0)
+		log_info("%s: sriov_drivers_autoprobe restored (its last claimed virtual function "
+			 "was released)",
+			 s->devs.v[i].physfn);
+	else if (r < 0)
+		log_warn("%s: cannot restore sriov_drivers_autoprobe: %s, ignoring",
+			 s->devs.v[i].physfn, errstr(r));
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -120,6 +135,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		matched++;
 		if (release_one(&s, d) < 0)
 			failed++;
+		else
+			sriov_released(&s, i);
 	}
 	if (!matched && !all) {
 		log_error("no device matching the selectors is held by vfio-pci");
