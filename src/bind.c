@@ -189,6 +189,26 @@ static int leave_vfio(struct pci_dev *d, bool restore, struct bind_error *err)
 	return 0;
 }
 
+/*
+ * A VF whose PF has sriov_drivers_autoprobe off is probed by no driver unless its
+ * driver_override names one (the kernel's pci_device_can_probe()): name the host driver for
+ * the one probe, then clear the override again (module: a module or a driver name). 0, or a
+ * negative errno.
+ */
+static int probe_vf_for(struct pci_dev *d, const char *module)
+{
+	char *driver = pci_driver_of_module(module);
+	int r = write_dev_attr(d, "driver_override", driver);
+
+	if (r == 0) {
+		r = write_bus_attr("drivers_probe", d->addr);
+		write_dev_attr(d, "driver_override", "\n");
+	}
+	pci_refresh_driver(d);
+	free(driver);
+	return r;
+}
+
 int bind_pin(const struct pci_dev *d)
 {
 	return d->driver ? write_dev_attr(d, "driver_override", d->driver) : -EINVAL;
@@ -203,6 +223,9 @@ int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
 	if (!d->driver) {
 		r = write_bus_attr("drivers_probe", d->addr);
 		pci_refresh_driver(d);
+		/* a VF whose PF's autoprobe is off is probed only through its override */
+		if (!d->driver && d->physfn[0] && host)
+			r = probe_vf_for(d, host);
 		if (r < 0 && !d->driver)
 			return fail(err, r, "probe for '%s'", host ? host : "a host driver");
 	}
@@ -211,25 +234,6 @@ int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
 		return fail(err, -EIO, "verify: driver is '%s' after probe, not '%s'",
 			    d->driver ? d->driver : "none", host);
 	return 0;
-}
-
-/*
- * A VF whose PF has sriov_drivers_autoprobe off is probed by no driver unless its
- * driver_override names one (the kernel's pci_device_can_probe()): name the host driver for
- * the one probe, then clear the override again. 0, or a negative errno.
- */
-static int probe_vf_for(struct pci_dev *d, const char *module)
-{
-	char *driver = pci_driver_of_module(module);
-	int r = write_dev_attr(d, "driver_override", driver);
-
-	if (r == 0) {
-		r = write_bus_attr("drivers_probe", d->addr);
-		write_dev_attr(d, "driver_override", "\n");
-	}
-	pci_refresh_driver(d);
-	free(driver);
-	return r;
 }
 
 int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
