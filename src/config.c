@@ -226,9 +226,8 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 					return -EINVAL;
 				}
 				if (!streq(w + 7, "vfio-pci")) {
-					*why = "driver= takes only 'vfio-pci' (plain vfio-pci "
-					       "instead of "
-					       "a VFIO variant driver)";
+					*why = "driver= takes only 'vfio-pci' (plain "
+					       "vfio-pci instead of a VFIO variant driver)";
 					return -EINVAL;
 				}
 				rule->plain_vfio = true;

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <libkmod.h>
-#include <limits.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdlib.h>
