@@ -179,14 +179,15 @@ bool late_storage(const struct pci_dev *d, const char *stage, const char *host_d
 }
 
 /*
- * driver_override names another driver than vfio-pci: a release whose state could not be
- * written pinned it to its host driver (or driverctl did): only a claim by hand overrides that.
+ * driver_override names another driver than vfio-pci or a VFIO variant driver: a release whose
+ * state could not be written pinned it to its host driver (or driverctl did): only a claim by
+ * hand overrides that.
  */
-static bool pinned_elsewhere(const struct pci_dev *d, const char *driver)
+static bool pinned_elsewhere(const struct pci_dev *d)
 {
 	char *o = NULL;
 	bool r = pci_read_attr(d, "driver_override", &o) == 0 && *o && !streq(o, "(null)") &&
-		 !streq(o, "vfio-pci") && !(driver && streq(o, driver));
+		 !streq(o, "vfio-pci") && !pci_driver_is_vfio_variant(o);
 
 	free(o);
 	return r;
@@ -271,8 +272,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		state_read(d->addr, &old);
 		state = kv_get(&old, "state") ?: "";
 		/* a release may have finished since the plan was made: it holds, under the lock */
-		if (!manual &&
-		    (streq(state, "released") || pinned_elsewhere(d, s->plan.v[m[k].i].driver))) {
+		if (!manual && (streq(state, "released") || pinned_elsewhere(d))) {
 			log_info(
 			    "%s: %s: not claimed again; 'vfio-claim claim %s' takes it", d->addr,
 			    streq(state, "released")
