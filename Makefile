@@ -81,6 +81,7 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
 check-vm:
 	tests/vm/boot-tests.sh
+	tests/vm/sriov-test.sh
 
 # The README's main command.
 demo:

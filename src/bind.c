@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Claim and release mechanics (SPEC §7): only driver_override, unbind and drivers_probe. */
+/*
+ * Claim and release mechanics (SPEC §7): only driver_override, unbind and drivers_probe, for
+ * vfio-pci or a VFIO variant driver; and an SR-IOV PF's sriov_drivers_autoprobe.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -61,26 +64,50 @@ static int unbind(struct pci_dev *d)
 	return r;
 }
 
-int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
+/*
+ * The driver a loaded module registers on the PCI bus: /sys/module/MODULE/drivers/pci:NAME,
+ * else the module's name (every VFIO variant driver is named after its module).
+ */
+static char *pci_driver_of_module(const char *module)
 {
-	static const char *const modules[] = { "vfio-pci", "vfio_iommu_type1" };
+	char *p = root_path("/sys/module/%s/drivers", module), *name = NULL;
+	DIR *dir = opendir(p);
+	struct dirent *de;
+
+	while (dir && !name && (de = readdir(dir)))
+		if (strncmp(de->d_name, "pci:", 4) == 0 && de->d_name[4])
+			name = xstrdup(de->d_name + 4);
+	if (dir)
+		closedir(dir);
+	free(p);
+	return name ? name : xstrdup(module);
+}
+
+int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, const char *module, struct bind_error *err)
+{
+	char *driver = NULL;
 	int r;
 
+	if (!module)
+		module = "vfio-pci";
 	r = pci_refresh_driver(d);
 	if (r < 0)
 		return fail(err, r, "read the driver link");
-	if (d->driver && streq(d->driver, "vfio-pci"))
-		return 0; /* idempotent: nothing to do */
+	if (pci_on_vfio(d))
+		return 0; /* idempotent: on vfio-pci or a variant of it already, nothing to do */
 
 	/* modules first: a failure here leaves the device with its host driver */
-	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
-		r = load_module(ctx, modules[i], err);
-		if (r < 0)
-			return r;
-	}
-	r = write_dev_attr(d, "driver_override", "vfio-pci");
+	r = load_module(ctx, module, err);
+	if (r == 0)
+		r = load_module(ctx, "vfio_iommu_type1", err);
 	if (r < 0)
-		return fail(err, r, "write 'vfio-pci' to driver_override");
+		return r;
+	driver = streq(module, "vfio-pci") ? xstrdup(module) : pci_driver_of_module(module);
+	r = write_dev_attr(d, "driver_override", driver);
+	if (r < 0) {
+		r = fail(err, r, "write '%s' to driver_override", driver);
+		goto out;
+	}
 	if (d->driver) {
 		char *host = xstrdup(d->driver);
 		r = unbind(d);
@@ -89,21 +116,29 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
 			write_dev_attr(d, "driver_override", "\n");
 			r = fail(err, r, "unbind from '%s'", host);
 			free(host);
-			return r;
+			goto out;
 		}
 		free(host);
 	}
 	r = write_bus_attr("drivers_probe", d->addr);
 	pci_refresh_driver(d);
-	if (d->driver && streq(d->driver, "vfio-pci"))
-		return 0;
+	if (d->driver && streq(d->driver, driver)) {
+		r = 0;
+		goto out;
+	}
 	/* vfio-pci will not bind without an IOMMU; the override keeps host drivers off */
-	if (d->iommu_group < 0 && !d->driver)
-		return 1;
+	if (d->iommu_group < 0 && !d->driver) {
+		r = 1;
+		goto out;
+	}
 	if (r < 0)
-		return fail(err, r, "probe with vfio-pci");
-	return fail(err, -EIO, "verify: driver is '%s' after probe, not 'vfio-pci'",
-		    d->driver ? d->driver : "none");
+		r = fail(err, r, "probe with %s", driver);
+	else
+		r = fail(err, -EIO, "verify: driver is '%s' after probe, not '%s'",
+			 d->driver ? d->driver : "none", driver);
+out:
+	free(driver);
+	return r;
 }
 
 /*
@@ -137,16 +172,41 @@ static int leave_vfio(struct pci_dev *d, bool restore, struct bind_error *err)
 	if (r < 0)
 		return fail(err, r, "clear driver_override");
 	pci_refresh_driver(d);
-	if (d->driver && streq(d->driver, "vfio-pci")) {
+	if (pci_on_vfio(d)) {
+		char *vfio = xstrdup(d->driver);
+
 		r = unbind(d);
 		if (r < 0) {
 			if (restore)
-				write_dev_attr(d, "driver_override", "vfio-pci");
-			return fail(err, r, "unbind from 'vfio-pci'");
+				write_dev_attr(d, "driver_override", vfio);
+			r = fail(err, r, "unbind from '%s'", vfio);
+			free(vfio);
+			return r;
 		}
+		free(vfio);
 		pci_refresh_driver(d);
 	}
 	return 0;
+}
+
+/*
+ * A VF whose PF has sriov_drivers_autoprobe off is probed by no driver unless its
+ * driver_override names one (the kernel's pci_device_can_probe()): name the host driver for
+ * the one probe, then clear the override again (module: a module or a driver name). 0, or a
+ * negative errno.
+ */
+static int probe_vf_for(struct pci_dev *d, const char *module)
+{
+	char *driver = pci_driver_of_module(module);
+	int r = write_dev_attr(d, "driver_override", driver);
+
+	if (r == 0) {
+		r = write_bus_attr("drivers_probe", d->addr);
+		write_dev_attr(d, "driver_override", "\n");
+	}
+	pci_refresh_driver(d);
+	free(driver);
+	return r;
 }
 
 int bind_pin(const struct pci_dev *d)
@@ -163,6 +223,9 @@ int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
 	if (!d->driver) {
 		r = write_bus_attr("drivers_probe", d->addr);
 		pci_refresh_driver(d);
+		/* a VF whose PF's autoprobe is off is probed only through its override */
+		if (!d->driver && d->physfn[0] && host)
+			r = probe_vf_for(d, host);
 		if (r < 0 && !d->driver)
 			return fail(err, r, "probe for '%s'", host ? host : "a host driver");
 	}
@@ -183,18 +246,48 @@ int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_modul
 	module = host_module_for(ctx, d, host_module);
 	if (module) {
 		r = load_module(ctx, module, err);
-		free(module);
-		if (r < 0)
+		if (r < 0) {
+			free(module);
 			return r;
+		}
 	}
 	r = leave_vfio(d, true, err);
-	if (r < 0)
+	if (r < 0) {
+		free(module);
 		return r;
+	}
 	r = write_bus_attr("drivers_probe", d->addr);
 	pci_refresh_driver(d);
-	if (d->driver && streq(d->driver, "vfio-pci"))
-		return fail(err, -EBUSY, "verify: still bound to 'vfio-pci'");
+	if (!d->driver && d->physfn[0] && module)
+		r = probe_vf_for(d, module);
+	free(module);
+	if (pci_on_vfio(d))
+		return fail(err, -EBUSY, "verify: still bound to '%s'", d->driver);
 	if (r < 0 && r != -ENODEV && !d->driver)
 		return fail(err, r, "probe for a host driver");
 	return 0;
+}
+
+int bind_probe_vf(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
+{
+	char *module = host_module_for(ctx, d, NULL);
+	int r;
+
+	if (!module)
+		return fail(err, -ENOENT, "find a host driver for its modalias");
+	r = load_module(ctx, module, err);
+	if (r == 0) {
+		r = probe_vf_for(d, module);
+		if (r < 0)
+			r = fail(err, r, "probe with '%s'", module);
+		else if (!d->driver)
+			r = fail(err, -EIO, "verify: no driver after probe with '%s'", module);
+	}
+	free(module);
+	return r;
+}
+
+int bind_set_autoprobe(const struct pci_dev *pf, const char *value)
+{
+	return write_dev_attr(pf, "sriov_drivers_autoprobe", value);
 }

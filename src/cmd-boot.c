@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "modload.h"
+#include "sriov.h"
 #include "udevrules.h"
 
 static void record_config_errors(const struct config *cfg)
@@ -96,6 +97,35 @@ static void record_image_contents(struct session *s)
 	free(p);
 }
 
+/* PFs whose VFs a claim selects: new VFs wait, unbound, for the udev pass (SPEC §7). */
+static void sriov_autoprobe_pfs(struct session *s)
+{
+	const struct plan_input in = {
+		.devs = &s->devs,
+		.cfg = &s->cfg,
+		.protected = &s->protected,
+		.released = &s->released,
+	};
+
+	for (size_t i = 0; i < s->devs.n; i++) {
+		int r;
+
+		if (!plan_selects_vfs_of(&s->plan, &in, i))
+			continue;
+		r = sriov_autoprobe_off(s, i, "initramfs");
+		if (r > 0)
+			log_info(
+			    "%s: sriov_drivers_autoprobe turned off: the configuration selects "
+			    "virtual functions of it, which then meet no host driver; the udev "
+			    "pass claims them, or probes the others for their host driver",
+			    s->devs.v[i].addr);
+		else if (r < 0)
+			log_warn("%s: cannot turn sriov_drivers_autoprobe off: %s; its new virtual "
+				 "functions may meet their host driver first, ignoring",
+				 s->devs.v[i].addr, errstr(r));
+	}
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
@@ -134,6 +164,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return 0;
 	}
 	session_plan(&s, NULL);
+	sriov_autoprobe_pfs(&s);
 	handled = xcalloc(s.devs.n, sizeof(bool));
 	for (size_t i = 0; i < s.devs.n; i++) {
 		const struct verdict *v = &s.plan.v[i];

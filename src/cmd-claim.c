@@ -10,19 +10,31 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "driver", required_argument, NULL, 'd' },
 		{},
 	};
 	struct session s;
 	struct rule rule;
 	bool *handled;
 	const char *bad = NULL, *why = NULL;
-	bool force = false;
+	bool force = false, plain = false;
 	int c, failed = 0, matched = 0;
 
-	while ((c = cmd_getopt(cmd, opts, argc, argv, "f", longopts)) != CMD_OPT_END) {
-		if (c != 'f')
+	while ((c = cmd_getopt(cmd, opts, argc, argv, "fd:", longopts)) != CMD_OPT_END) {
+		if (c == 'd' && streq(optarg, "vfio-pci")) {
+			plain = true;
+		} else if (c == 'd') {
+			log_error(
+			    "--driver takes only 'vfio-pci' (plain vfio-pci instead of a VFIO "
+			    "variant driver), not '%s'",
+			    optarg);
+			fprintf(stderr, "Try 'vfio-claim claim --help' for more information.\n");
+			return EXIT_USAGE;
+		} else if (c == 'f') {
+			force = true;
+		} else {
 			return cmd_exit_code(c);
-		force = true;
+		}
 	}
 	if (optind >= argc) {
 		log_error("claim needs at least one selector");
@@ -36,6 +48,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return EXIT_USAGE;
 	}
 	rule.force = force;
+	rule.plain_vfio = plain;
 	rule.origin = xstrdup("the vfio-claim claim command");
 	if (session_open(&s) < 0) {
 		rule_free(&rule);
@@ -82,8 +95,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 
 const struct cmd cmd_claim = {
 	.name = "claim",
-	.args = "[--force] SELECTOR...",
+	.args = "[--force] [--driver vfio-pci] SELECTOR...",
 	.help = "claim devices now, for this boot only",
-	.options_help = " -f, --force      claim devices named by address despite a safety rule\n",
+	.options_help = " -f, --force      claim devices named by address despite a safety rule\n"
+			" -d, --driver vfio-pci  plain vfio-pci, not a VFIO variant driver\n",
 	.run = run,
 };

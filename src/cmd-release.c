@@ -7,6 +7,7 @@
 #include "bind.h"
 #include "cmd.h"
 #include "log.h"
+#include "sriov.h"
 
 static bool held_by_vfio(const struct pci_dev *d)
 {
@@ -14,7 +15,7 @@ static bool held_by_vfio(const struct pci_dev *d)
 	bool r = pci_on_vfio(d);
 
 	if (!r && pci_read_attr(d, "driver_override", &override) == 0)
-		r = streq(override, "vfio-pci");
+		r = streq(override, "vfio-pci") || pci_driver_is_vfio_variant(override);
 	free(override);
 	return r;
 }
@@ -67,6 +68,20 @@ out:
 	return ret;
 }
 
+/* The last claimed VF of a PF released: the PF's sriov_drivers_autoprobe as it was. */
+static void sriov_released(struct session *s, size_t i)
+{
+	int r = sriov_release_done(s, i);
+
+	if (r > 0)
+		log_info("%s: sriov_drivers_autoprobe restored (its last claimed virtual function "
+			 "was released)",
+			 s->devs.v[i].physfn);
+	else if (r < 0)
+		log_warn("%s: cannot restore sriov_drivers_autoprobe: %s, ignoring",
+			 s->devs.v[i].physfn, errstr(r));
+}
+
 /*
  * Releases device i with the other claimed functions of its IOMMU group (SPEC §7): a group split
  * between vfio-pci and host drivers is unusable to vfio. Says which went along when they were
@@ -114,6 +129,8 @@ static int release_group(struct session *s, size_t i, bool *want)
 	for (size_t k = 0; k < n; k++)
 		if (release_one(s, &s->devs.v[members[k]]) < 0)
 			r = -EIO;
+		else
+			sriov_released(s, members[k]);
 out:
 	free(names);
 	strv_free(&along);

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "log.h"
 #include "perms.h"
+#include "sriov.h"
 
 /* "/sys/devices/..." or "/devices/..." (DEVPATH) -> the kernel name and the path */
 static const char *devpath_name(const char *path)
@@ -61,6 +62,20 @@ static int udev_vfio_node(struct session *s, const char *devpath, const char *su
 	return 0;
 }
 
+/* An SR-IOV VF not claimed, whose PF's autoprobe boot turned off: its host driver gets it. */
+static void udev_unselected_vf(struct session *s, size_t i)
+{
+	struct bind_error err = { { 0 } };
+	int r = sriov_probe_unselected(s, i, &err);
+
+	if (r > 0)
+		log_info("%s: virtual function not claimed: probed for its host driver '%s'",
+			 s->devs.v[i].addr, s->devs.v[i].driver);
+	else if (r < 0)
+		log_error("%s: virtual function not claimed: %s failed: %s", s->devs.v[i].addr,
+			  err.step, errstr(r));
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	const char *devpath, *subsystem = getenv("SUBSYSTEM");
@@ -108,7 +123,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (v->decision == DEC_REFUSE) {
 			state = "refused";
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
-		} else if (v->decision == DEC_CLAIM) {
+		}
+		if (v->decision != DEC_CLAIM)
+			udev_unselected_vf(&s, (size_t)i);
+		if (v->decision == DEC_CLAIM) {
 			enum claim_result cr = claim_group(&s, (size_t)i, "udev", NULL);
 			state = cr == CLAIM_FAILED    ? "failed"
 				: cr == CLAIM_SKIPPED ? "kept"

@@ -220,6 +220,19 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 				rule->tag = xstrdup(w + 4);
 				continue;
 			}
+			if (strncmp(w, "driver=", 7) == 0) {
+				if (rule->plain_vfio) {
+					*why = "driver= given twice";
+					return -EINVAL;
+				}
+				if (!streq(w + 7, "vfio-pci")) {
+					*why = "driver= takes only 'vfio-pci' (plain "
+					       "vfio-pci instead of a VFIO variant driver)";
+					return -EINVAL;
+				}
+				rule->plain_vfio = true;
+				continue;
+			}
 			r = parse_perm_word(&rule->perms, w, why);
 			if (r <= 0) {
 				if (r < 0)
@@ -227,9 +240,10 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 				continue;
 			}
 		}
-		if (strchr(w, '=') && strncmp(w, "class=", 6) != 0 && strncmp(w, "path=", 5) != 0) {
-			*why = allow_options ? "unknown keyword: claim takes force, tag=, owner=, "
-					       "group= and mode= besides selectors"
+		if (strchr(w, '=') && strncmp(w, "class=", 6) != 0 && strncmp(w, "path=", 5) != 0 &&
+		    strncmp(w, "vfs-of=", 7) != 0) {
+			*why = allow_options ? "unknown keyword: claim takes force, tag=, driver=, "
+					       "owner=, group= and mode= besides selectors"
 					     : "exclude takes only selectors";
 			return -EINVAL;
 		}

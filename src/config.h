@@ -14,6 +14,7 @@ struct rule {
 	struct selector *sels;
 	size_t nsels;
 	bool force;
+	bool plain_vfio; /* driver=vfio-pci: never a VFIO variant driver */
 	char *tag;
 	struct perms perms;
 	char *origin; /* "FILE:LINE" or "cmdline" */

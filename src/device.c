@@ -145,6 +145,7 @@ void pci_list_free(struct pci_list *list)
 		free(list->v[i].driver);
 		free(list->v[i].devpath);
 		free(list->v[i].pcipath);
+		free(list->v[i].variant);
 	}
 	free(list->v);
 	memset(list, 0, sizeof(*list));

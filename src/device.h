@@ -32,6 +32,14 @@ struct pci_dev {
 	int boot_vga;	   /* -1 when the attribute is absent */
 	int sriov_numvfs;  /* VFs enabled on an SR-IOV physical function; -1: not a PF */
 	bool vfio_variant; /* driver is a VFIO variant driver built on vfio-pci-core */
+	/* SR-IOV (sysfs.c): a VF's physical function, and a PF's VF layout (0 when not a PF) */
+	char physfn[16];		/* a VF's PF address, "" when not a VF */
+	int sriov_totalvfs;		/* VFs the PF can enable */
+	int sriov_offset, sriov_stride; /* routing id of VF n: PF's + offset + n * stride */
+	uint16_t sriov_vf_device;	/* device id of its VFs */
+	/* VFIO variant drivers (variant.c), looked up for the devices a claim may take */
+	char *variant;	   /* module whose vfio_pci: alias matches best, NULL: plain vfio-pci */
+	bool variant_done; /* looked up */
 };
 
 struct pci_list {

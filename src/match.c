@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Selectors (SPEC §4): address, ids, category, class with mask, PCI path. */
+/* Selectors (SPEC §4): address, ids, category, class with mask, PCI path, VFs of a PF. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +198,26 @@ out:
 	return r;
 }
 
+/* vfs-of=[DDDD:]BB:SS.F: every SR-IOV virtual function of that physical function */
+static int parse_vfs_of(const char *s, struct selector *sel, const char **why)
+{
+	struct selector a;
+
+	if (parse_addr(s, &a, why) < 0 || a.u.addr.func < 0) {
+		*why = "vfs-of= takes the address of an SR-IOV physical function, e.g. "
+		       "'vfs-of=0000:18:00.0' or 'vfs-of=18:00.0'";
+		return -EINVAL;
+	}
+	sel->kind = SEL_VFS_OF;
+	{
+		char buf[48]; /* the fields are in range (parse_addr): 12 characters */
+		snprintf(buf, sizeof(buf), "%04x:%02x:%02x.%d", a.u.addr.domain, a.u.addr.bus,
+			 a.u.addr.slot, a.u.addr.func);
+		memcpy(sel->u.pf, buf, 13);
+	}
+	return 0;
+}
+
 int selector_parse(const char *text, struct selector *sel, const char **why)
 {
 	int r;
@@ -218,13 +238,15 @@ int selector_parse(const char *text, struct selector *sel, const char **why)
 		r = parse_class(text + 6, sel, why);
 	else if (strncmp(text, "path=", 5) == 0)
 		r = parse_path(text + 5, sel, why);
+	else if (strncmp(text, "vfs-of=", 7) == 0)
+		r = parse_vfs_of(text + 7, sel, why);
 	else if (strchr(text, '.'))
 		r = parse_addr(text, sel, why);
 	else if (strchr(text, ':'))
 		r = parse_ids(text, sel, why);
 	else {
 		*why = "not a selector: use an address ('01:00.0'), ids ('10de:1b80'), a category "
-		       "(gpu, net, usb, storage, nvme, audio), 'class=' or 'path='";
+		       "(gpu, net, usb, storage, nvme, audio), 'class=', 'path=' or 'vfs-of='";
 		r = -EINVAL;
 	}
 	if (r < 0)
@@ -264,6 +286,8 @@ bool selector_match(const struct selector *sel, const struct pci_dev *d)
 		return (d->class & sel->u.class.mask) == sel->u.class.value;
 	case SEL_PATH:
 		return streq(sel->u.path, d->pcipath);
+	case SEL_VFS_OF:
+		return streq(sel->u.pf, d->physfn);
 	}
 	return false;
 }
@@ -331,6 +355,13 @@ char *selector_udev_match(const struct selector *sel)
 		fputc('"', f);
 		break;
 	}
+	case SEL_VFS_OF:
+		/*
+		 * A VF names its PF only through its physfn link, which udev cannot compare; boot
+		 * turns the PF's sriov_drivers_autoprobe off, so this marks its VFs (a superset:
+		 * the VFs of every PF whose autoprobe is off)
+		 */
+		return xstrdup(UDEV_MATCH_AUTOPROBE_OFF);
 	default:
 		return xstrdup("KERNEL==\"*\"");
 	}

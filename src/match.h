@@ -3,7 +3,7 @@
 
 #include "sysfs.h"
 
-enum sel_kind { SEL_ADDR, SEL_IDS, SEL_CATEGORY, SEL_CLASS, SEL_PATH };
+enum sel_kind { SEL_ADDR, SEL_IDS, SEL_CATEGORY, SEL_CLASS, SEL_PATH, SEL_VFS_OF };
 
 struct selector {
 	enum sel_kind kind;
@@ -21,6 +21,7 @@ struct selector {
 			uint32_t value, mask;
 		} class;
 		char *path;
+		char pf[16]; /* vfs-of=: the physical function's address */
 	} u;
 };
 
@@ -28,5 +29,7 @@ struct selector {
 int selector_parse(const char *text, struct selector *sel, const char **why);
 void selector_free(struct selector *sel);
 bool selector_match(const struct selector *sel, const struct pci_dev *d);
+/* The udev match of the VFs whose PF has sriov_drivers_autoprobe off. */
+#define UDEV_MATCH_AUTOPROBE_OFF "ATTR{physfn/sriov_drivers_autoprobe}==\"0\""
 /* A udev rule match for devices this selector can select (a superset is fine). */
 char *selector_udev_match(const struct selector *sel);

@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <libkmod.h>
 #include <linux/magic.h>
 #include <stdarg.h>
@@ -389,4 +390,82 @@ int modload_options(struct kmod_ctx *ctx, const char *name, char **options)
 	*options = o ? xstrdup(o) : NULL;
 	kmod_module_unref(mod);
 	return o ? 0 : -ENOENT;
+}
+
+/*
+ * How specific a modules.alias pattern is: fewer wildcards first, then more literal characters
+ * (libvirt's rule for VFIO variant drivers: the most specific match wins).
+ */
+static long alias_score(const char *pattern)
+{
+	long stars = 0, literal = 0;
+
+	for (const char *c = pattern; *c; c++)
+		if (*c == '*' || *c == '?')
+			stars++;
+		else
+			literal++;
+	return (1000 - stars) * 100000 + literal;
+}
+
+/* The best score among mod's aliases that match key; 0 when its aliases cannot be read. */
+static long module_best_alias(struct kmod_module *mod, const char *key)
+{
+	struct kmod_list *info = NULL, *it;
+	long best = 0;
+
+	if (kmod_module_get_info(mod, &info) < 0)
+		return 0;
+	kmod_list_foreach (it, info) {
+		const char *k = kmod_module_info_get_key(it), *v = kmod_module_info_get_value(it);
+
+		if (k && v && streq(k, "alias") && fnmatch(v, key, 0) == 0 && alias_score(v) > best)
+			best = alias_score(v);
+	}
+	kmod_module_info_free_list(info);
+	return best;
+}
+
+int modload_vfio_variant(struct kmod_ctx *ctx, const char *modalias, char **module)
+{
+	struct kmod_list *list = NULL, *filtered = NULL, *it;
+	long best = -1;
+	char *key;
+	int r;
+
+	*module = NULL;
+	if (!ctx)
+		return -ENOENT;
+	if (strncmp(modalias, "pci:", 4) != 0)
+		return -EINVAL;
+	/* the kernel's modules.alias form: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
+	key = xasprintf("vfio_pci:%s", modalias + 4);
+	r = kmod_module_new_from_lookup(ctx, key, &list);
+	if (r < 0)
+		goto out;
+	/* a blacklisted variant driver is not used: plain vfio-pci then */
+	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
+	kmod_module_unref_list(list);
+	if (r < 0)
+		goto out;
+	kmod_list_foreach (it, filtered) {
+		struct kmod_module *mod = kmod_module_get_module(it);
+		const char *n = kmod_module_get_name(mod);
+
+		if (!streq(n, "vfio_pci")) {
+			long score = module_best_alias(mod, key);
+
+			if (score > best) {
+				best = score;
+				free(*module);
+				*module = xstrdup(n);
+			}
+		}
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(filtered);
+	r = *module ? 0 : -ENOENT;
+out:
+	free(key);
+	return r;
 }

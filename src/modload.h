@@ -28,6 +28,12 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name);
 int modload_alias_modules(struct kmod_ctx *ctx, const char *modalias, struct strv *modules);
 /* The first of them, in *module. */
 int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module);
+/*
+ * The VFIO variant driver for a device (SPEC §7): the module, not vfio_pci, whose "vfio_pci:"
+ * alias in modules.alias matches the modalias most specifically (fewest wildcards, then most
+ * literal characters; blacklisted modules are skipped). 0 with *module set, -ENOENT: none.
+ */
+int modload_vfio_variant(struct kmod_ctx *ctx, const char *modalias, char **module);
 /* Live or built in; under --root read from DIR/sys/module and DIR's modules.builtin only. */
 bool module_loaded(struct kmod_ctx *ctx, const char *name);
 /* NAME is built into the kernel (modules.builtin; under --root DIR's only). */

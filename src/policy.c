@@ -469,9 +469,80 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 			set(&plan->v[i], DEC_CLAIM, r);
 		}
 
+	/* the driver it is claimed for: its VFIO variant driver, unless driver=vfio-pci */
+	for (size_t i = 0; i < n; i++) {
+		struct verdict *v = &plan->v[i];
+		const char *variant = devs->v[i].variant;
+
+		if (v->decision != DEC_CLAIM)
+			continue;
+		v->driver = "vfio-pci";
+		if (variant && !(v->rule && v->rule->plain_vfio)) {
+			v->driver = variant;
+			set(v, DEC_CLAIM,
+			    xasprintf("%s; for VFIO variant driver '%s' ('driver=vfio-pci' on the "
+				      "claim line takes plain vfio-pci)",
+				      v->reason, variant));
+		}
+	}
+
 	groups_free(&gr);
 	free(excluded);
 	free(usb_veto);
+}
+
+/* A claim would select it (and no exclude keeps it): the decision of a device before vetoes. */
+static bool would_select(const struct plan_input *in, const struct pci_dev *d)
+{
+	const struct config *cfg = in->cfg;
+	bool selected = false;
+
+	if (cfg->off || cfg->exclude_unknown)
+		return false;
+	for (size_t r = 0; r < cfg->claims.n && !selected; r++)
+		selected = rule_match(&cfg->claims.v[r], d) != NULL;
+	for (size_t r = 0; r < cfg->excludes.n && selected; r++)
+		selected = rule_match(&cfg->excludes.v[r], d) == NULL;
+	return selected;
+}
+
+bool plan_selects_vfs_of(const struct plan *plan, const struct plan_input *in, size_t i)
+{
+	const struct pci_dev *pf = &in->devs->v[i];
+	unsigned rid = pf->bus << 8 | pf->slot << 3 | pf->func;
+	const char *up = pf->pcipath ? strrchr(pf->pcipath, '/') : NULL;
+	bool found = false;
+
+	/* vfio-pci taking the PF itself leaves it no VFs */
+	if (pf->sriov_numvfs < 0 || plan->v[i].decision == DEC_CLAIM)
+		return false;
+	for (int k = 0; k < pf->sriov_totalvfs && !found; k++) {
+		unsigned r =
+		    rid + (unsigned)pf->sriov_offset + (unsigned)k * (unsigned)pf->sriov_stride;
+		struct pci_dev vf = { .iommu_group = -1, .boot_vga = -1, .sriov_numvfs = -1 };
+
+		if (r > 0xffff)
+			break;
+		vf.domain = pf->domain;
+		vf.bus = r >> 8;
+		vf.slot = (r >> 3) & 0x1f;
+		vf.func = r & 7;
+		snprintf(vf.addr, sizeof(vf.addr), "%04x:%02x:%02x.%u", vf.domain, vf.bus, vf.slot,
+			 vf.func);
+		vf.vendor = pf->vendor;
+		vf.device = pf->sriov_vf_device;
+		vf.subvendor = pf->subvendor;
+		vf.subdevice = pf->subdevice;
+		vf.class = pf->class;
+		memcpy(vf.physfn, pf->addr, 13);
+		/* behind the same bridge as its PF: the PF's path with its own last hop */
+		vf.pcipath = up ? xasprintf("%.*s/%02x.%u", (int)(up - pf->pcipath), pf->pcipath,
+					    vf.slot, vf.func)
+				: xstrdup(vf.addr);
+		found = would_select(in, &vf);
+		free(vf.pcipath);
+	}
+	return found;
 }
 
 void plan_free(struct plan *plan)

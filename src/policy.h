@@ -49,6 +49,7 @@ struct verdict {
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */
 	bool released;		 /* selected, but released by hand this boot (or pinned) */
+	const char *driver; /* claim: the driver to claim it for, "vfio-pci" or a VFIO variant */
 };
 
 struct plan {
@@ -58,6 +59,12 @@ struct plan {
 
 void plan_build(struct plan *plan, const struct plan_input *in);
 void plan_free(struct plan *plan);
+/*
+ * An SR-IOV physical function (not claimed itself) of which the configuration selects a VF it
+ * can create: its VFs are made in memory from its layout (sriov_offset, sriov_stride,
+ * sriov_vf_device, its ids and class), as the kernel will number them (SPEC §7).
+ */
+bool plan_selects_vfs_of(const struct plan *plan, const struct plan_input *in, size_t pf);
 const char *decision_name(enum decision d);
 void protected_free(struct protected_list *p);
 const char *protected_why(const struct protected_list *p, const char *addr);

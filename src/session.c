@@ -12,6 +12,7 @@
 #include "log.h"
 #include "modload.h"
 #include "perms.h"
+#include "variant.h"
 
 int session_open(struct session *s)
 {
@@ -42,7 +43,7 @@ static char *pinned_driver(const struct pci_dev *d)
 	char *o = NULL;
 
 	if (pci_read_attr(d, "driver_override", &o) == 0 && *o && !streq(o, "(null)") &&
-	    !streq(o, "vfio-pci"))
+	    !streq(o, "vfio-pci") && !pci_driver_is_vfio_variant(o))
 		return o;
 	free(o);
 	return NULL;
@@ -60,6 +61,7 @@ void session_plan(struct session *s, const struct rule *manual)
 	};
 
 	plan_free(&s->plan);
+	variant_find(s, manual); /* VFIO variant drivers of the devices a claim may take */
 	plan_build(&s->plan, &in);
 	/*
 	 * Only what the plan would claim can be pinned away from it: their overrides are read,
@@ -186,6 +188,8 @@ static int record(struct session *s, size_t i, const char *stage, const char *st
 	/* the driver it was bound to when claimed: none when claimed before any driver */
 	kv_set(&kv, "taken_from", taken_from ? taken_from : "none");
 	kv_set(&kv, "host_module", host_module ? host_module : "none");
+	/* the driver that holds it now: vfio-pci or a VFIO variant driver */
+	kv_set(&kv, "driver", d->driver ? d->driver : "none");
 	kv_set(&kv, "rule", v->rule ? v->rule->origin : "none");
 	kv_set(&kv, "reason", v->reason);
 	kv_set(&kv, "tag", v->rule && v->rule->tag ? v->rule->tag : "");
@@ -211,8 +215,9 @@ bool late_storage(const struct pci_dev *d, const char *stage, const char *host_d
 }
 
 /*
- * driver_override names another driver than vfio-pci: a release whose state could not be
- * written pinned it to its host driver (or driverctl did): only a claim by hand overrides that.
+ * driver_override names another driver than vfio-pci or a VFIO variant driver: a release whose
+ * state could not be written pinned it to its host driver (or driverctl did): only a claim by
+ * hand overrides that.
  */
 static bool pinned_elsewhere(const struct pci_dev *d)
 {
@@ -334,7 +339,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		m[k].was_vfio = pci_on_vfio(d);
 		host_driver_of(s, d, &m[k].host, &m[k].module);
 		m[k].touched = !m[k].was_vfio; /* a rollback gives back only what this run moved */
-		m[k].bound = bind_claim(session_kmod(s), d, &err);
+		m[k].bound = bind_claim(session_kmod(s), d, s->plan.v[m[k].i].driver, &err);
 		if (m[k].bound >= 0)
 			continue;
 		/* all or nothing: a group split between vfio-pci and host drivers is useless */
@@ -381,7 +386,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 				 "not bind (no IOMMU group): enable the IOMMU to use it",
 				 d->addr);
 		else
-			log_info("%s: claimed for vfio-pci%s%s%s (%s)", d->addr,
+			log_info("%s: claimed for %s%s%s%s (%s)", d->addr, d->driver,
 				 !host	       ? ""
 				 : m[k].before ? ", taken from host driver '"
 					       : " before host module '",

@@ -25,6 +25,34 @@ int pci_read_attr(const struct pci_dev *d, const char *attr, char **out)
 	return r;
 }
 
+/*
+ * A VFIO variant driver (mlx5_vfio_pci, hisi_acc_vfio_pci...) is built on vfio-pci-core: its
+ * module holds vfio_pci_core (/sys/module/vfio_pci_core/holders/MODULE). Where vfio_pci_core
+ * is built in there are no holders; every upstream variant driver's name then still ends in
+ * "_vfio_pci".
+ */
+bool pci_driver_is_vfio_variant(const char *driver)
+{
+	char *p, *module = NULL;
+	size_t len = strlen(driver);
+	bool r;
+
+	if (streq(driver, "vfio-pci"))
+		return false;
+	if (len > 9 && streq(driver + len - 9, "_vfio_pci"))
+		return true;
+	p = root_path("/sys/bus/pci/drivers/%s/module", driver);
+	r = read_link_name(p, &module) == 0;
+	free(p);
+	if (!r)
+		return false;
+	p = root_path("/sys/module/vfio_pci_core/holders/%s", module);
+	r = access(p, F_OK) == 0;
+	free(p);
+	free(module);
+	return r;
+}
+
 int pci_refresh_driver(struct pci_dev *d)
 {
 	char *p = pci_sys_path(d, "driver"), *name = NULL;
@@ -33,6 +61,7 @@ int pci_refresh_driver(struct pci_dev *d)
 	free(p);
 	free(d->driver);
 	d->driver = r < 0 ? NULL : name;
+	d->vfio_variant = d->driver && pci_driver_is_vfio_variant(d->driver);
 	return r == -ENOENT ? 0 : r;
 }
 
@@ -124,6 +153,42 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	return hops ? 0 : -EINVAL;
 }
 
+/* SR-IOV: a VF's physfn link; a PF's VF layout (sriov_numvfs was read: it is a PF). */
+static void read_sriov(struct pci_dev *d, int busfd)
+{
+	char attr[64], target[PATH_MAX];
+	ssize_t k;
+
+	snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
+	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
+	if (k > 0) {
+		const char *base;
+
+		target[k] = '\0';
+		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+		if (pci_addr_valid(base))
+			memcpy(d->physfn, base, 13);
+	}
+	if (d->sriov_numvfs < 0)
+		return;
+	snprintf(attr, sizeof(attr), "%s/sriov_totalvfs", d->addr);
+	read_int_at(busfd, attr, &d->sriov_totalvfs);
+	snprintf(attr, sizeof(attr), "%s/sriov_offset", d->addr);
+	read_int_at(busfd, attr, &d->sriov_offset);
+	snprintf(attr, sizeof(attr), "%s/sriov_stride", d->addr);
+	read_int_at(busfd, attr, &d->sriov_stride);
+	snprintf(attr, sizeof(attr), "%s/sriov_vf_device", d->addr);
+	{
+		char buf[32];
+		unsigned long v = 0;
+
+		/* the kernel prints it as "%x", without 0x */
+		if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
+		    parse_hex(buf, strlen(buf), 0xffff, &v))
+			d->sriov_vf_device = (uint16_t)v;
+	}
+}
+
 static bool path_exists(const char *rel)
 {
 	char *p = root_path("%s", rel);
@@ -154,12 +219,16 @@ static void scan_drivers(struct pci_list *list)
 				close(fd);
 			continue;
 		}
+		int variant = -1; /* asked once per driver, when it holds a device */
 		while ((e = readdir(drv))) {
 			int i;
 			if (!pci_addr_valid(e->d_name) || (i = pci_find(list, e->d_name)) < 0)
 				continue;
 			free(list->v[i].driver);
 			list->v[i].driver = xstrdup(de->d_name);
+			if (variant < 0)
+				variant = pci_driver_is_vfio_variant(de->d_name);
+			list->v[i].vfio_variant = variant;
 		}
 		closedir(drv);
 	}
@@ -226,6 +295,7 @@ int pci_scan(struct pci_list *list)
 		/* only SR-IOV physical functions have it: one failed open for the others */
 		snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
 		read_int_at(dirfd(dir), attr, &d->sriov_numvfs);
+		read_sriov(d, dirfd(dir));
 		list->n++;
 	}
 	closedir(dir);

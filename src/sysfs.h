@@ -7,7 +7,10 @@
 
 /* Every PCI function of the machine: a few system calls per device. */
 int pci_scan(struct pci_list *list);
+/* The driver link again; vfio_variant with it. */
 int pci_refresh_driver(struct pci_dev *d);
+/* A VFIO variant driver, built on vfio-pci-core (not vfio-pci itself). */
+bool pci_driver_is_vfio_variant(const char *driver);
 
 /* Lazily read attributes: 0 or negative errno, *out allocated. */
 int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);

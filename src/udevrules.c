@@ -49,6 +49,11 @@ char *udev_select_rules(const struct config *cfg)
 			free(m);
 		}
 	}
+	/* the VFs of a PF whose autoprobe boot turned off: claimed, or probed for their host */
+	if (cfg->claims.n && !cfg->off)
+		fputs("# SR-IOV VFs of physical functions whose sriov_drivers_autoprobe is "
+		      "off\n" UDEV_MATCH_AUTOPROBE_OFF ", ENV{VFIO_CLAIM_SELECT}=\"1\"\n",
+		      f);
 	fputs("LABEL=\"vfio_claim_select_end\"\n", f);
 	if (fclose(f) != 0)
 		abort();

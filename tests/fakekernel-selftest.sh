@@ -254,7 +254,7 @@ refuses_real_root() {
 }
 
 # ---- fixtures look right -------------------------------------------------------------------
-for m in desktop server chipset noiommu; do
+for m in desktop server chipset noiommu cloud; do
 	fixture $m
 	want "depmod indexes" test -s "$T/lib/modules/6.1.0-fixture/modules.alias.bin"
 	want "vfio_pci alias" grep -qx 'alias vfio_pci:v\*d\*sv\*sd\*bc\*sc\*i\* vfio_pci' \
@@ -437,6 +437,73 @@ want "other modules still insert" env FAKEKERNEL_FAIL_INSERT=vfio_pci:ENOEXEC \
 	LD_PRELOAD="$so" FAKEKERNEL_ROOT="$T" "$work/fkm" finit "$T/$ko/vfio_iommu_type1.ko"
 want "vfio_iommu_type1 live" eq "$(cat "$T/sys/module/vfio_iommu_type1/initstate")" live
 report "FAKEKERNEL_FAIL_INSERT=NAME:ERRNO makes that insert fail"
+
+# ---- SR-IOV --------------------------------------------------------------------------------
+fixture cloud
+pf=0000:18:00.0
+want "fixture: no VFs yet" eq "$(cat "$(dev $pf)/sriov_numvfs")" 0
+want "more than sriov_totalvfs: ERANGE" eq "$(fk "$(dev $pf)/sriov_numvfs" 5 2>/dev/null)" ERANGE
+want "write 2 to sriov_numvfs" fk "$(dev $pf)/sriov_numvfs" 2
+want "numvfs reads 2" eq "$(cat "$(dev $pf)/sriov_numvfs")" 2
+want "VF 0 at offset 8" test -d "$(dev 0000:18:01.0)"
+want "VF 1 at stride 1" test -d "$(dev 0000:18:01.1)"
+want "no third VF" test ! -e "$(dev 0000:18:01.2)"
+want "VF device id from sriov_vf_device" eq "$(cat "$(dev 0000:18:01.0)/device")" 0x1889
+want "PF's vendor" eq "$(cat "$(dev 0000:18:01.0)/vendor")" 0x8086
+want "physfn link" eq "$(readlink -f "$(dev 0000:18:01.1)/physfn")" "$(readlink -f "$(dev $pf)")"
+want "virtfn1 link" eq "$(readlink -f "$(dev $pf)/virtfn1")" "$(readlink -f "$(dev 0000:18:01.1)")"
+want "a group of its own" test -L "$(dev 0000:18:01.0)/iommu_group"
+want "modalias" eq "$(cat "$(dev 0000:18:01.0)/modalias")" \
+	pci:v00008086d00001889sv00008086sd00000002bc02sc00i00
+want "autoprobe 1: VF 0 on iavf at once" eq "$(drv_of 0000:18:01.0)" iavf
+want "autoprobe 1: VF 1 on iavf at once" eq "$(drv_of 0000:18:01.1)" iavf
+want "binds logged" grep -qx "0000:18:01.0 iavf" "$T/.fakekernel/binds.log"
+want "a second non-zero count: EBUSY" eq "$(fk "$(dev $pf)/sriov_numvfs" 3 2>/dev/null)" EBUSY
+want "consistent" check_tree
+want "write 0 removes them" fk "$(dev $pf)/sriov_numvfs" 0
+want "VF 0 gone" test ! -e "$(dev 0000:18:01.0)"
+want "virtfn0 gone" test ! -e "$(dev $pf)/virtfn0"
+want "iavf link gone" test ! -e "$T/sys/bus/pci/drivers/iavf/0000:18:01.0"
+want "consistent after removal" check_tree
+report "sriov_numvfs creates VFs (probed while sriov_drivers_autoprobe is 1) and removes them"
+
+fixture cloud
+printf '0\n' >"$(dev $pf)/sriov_drivers_autoprobe"
+want "create 2 VFs" fk "$(dev $pf)/sriov_numvfs" 2
+want "autoprobe 0: VF 0 unbound" eq "$(drv_of 0000:18:01.0)" -
+want "nothing bound" test ! -e "$T/.fakekernel/binds.log"
+want "drivers_probe without an override succeeds" fk "$T/sys/bus/pci/drivers_probe" 0000:18:01.0
+want "but binds nothing (pci_device_can_probe)" eq "$(drv_of 0000:18:01.0)" -
+want "bind without an override: ENODEV" \
+	eq "$(fk "$T/sys/bus/pci/drivers/iavf/bind" 0000:18:01.0 2>/dev/null)" ENODEV
+want "override iavf" fk "$(dev 0000:18:01.0)/driver_override" iavf
+want "drivers_probe with the override" fk "$T/sys/bus/pci/drivers_probe" 0000:18:01.0
+want "VF 0 on iavf" eq "$(drv_of 0000:18:01.0)" iavf
+want "override vfio-pci for VF 1" fk "$(dev 0000:18:01.1)/driver_override" vfio-pci
+want "drivers_probe VF 1" fk "$T/sys/bus/pci/drivers_probe" 0000:18:01.1
+want "VF 1 on vfio-pci" eq "$(drv_of 0000:18:01.1)" vfio-pci
+want "VF 1 never met iavf" bash -c "! grep -q '^0000:18:01.1 iavf' '$T/.fakekernel/binds.log'"
+want "consistent" check_tree
+report "sriov_drivers_autoprobe 0: a new VF is probed only through its driver_override"
+
+# ---- VFIO variant drivers ------------------------------------------------------------------
+fixture cloud
+vf=0000:17:00.2
+vko=lib/modules/6.1.0-fixture/kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko
+want "variant not loaded yet" test ! -e "$T/sys/module/mlx5_vfio_pci"
+want "insert mlx5_vfio_pci" fkm finit "$T/$vko"
+want "its driver directory" test -f "$T/sys/bus/pci/drivers/mlx5_vfio_pci/bind"
+want "vfio_pci_core holds it (depends=)" test -L "$T/sys/module/vfio_pci_core/holders/mlx5_vfio_pci"
+want "vfio holds it" test -L "$T/sys/module/vfio/holders/mlx5_vfio_pci"
+want "no match without an override" eq "$(fk "$T/sys/bus/pci/drivers/mlx5_core/unbind" $vf &&
+	fk "$T/sys/bus/pci/drivers/mlx5_vfio_pci/bind" $vf 2>/dev/null)" ENODEV
+want "override mlx5_vfio_pci" fk "$(dev $vf)/driver_override" mlx5_vfio_pci
+want "probe" fk "$T/sys/bus/pci/drivers_probe" $vf
+want "on mlx5_vfio_pci" eq "$(drv_of $vf)" mlx5_vfio_pci
+want "its group's /dev/vfio node" test -e "$T/dev/vfio/10"
+want "unbind" fk "$T/sys/bus/pci/drivers/mlx5_vfio_pci/unbind" $vf
+want "/dev/vfio/10 gone" test ! -e "$T/dev/vfio/10"
+report "a VFIO variant driver (holds vfio_pci_core) binds through driver_override and makes /dev/vfio/N"
 
 # ---- sanitizers ----------------------------------------------------------------------------
 if [ $asan = yes ]; then

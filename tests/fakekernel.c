@@ -8,6 +8,18 @@
  *   sys/bus/pci/drivers/NAME/bind            bind ADDR to NAME
  *   sys/bus/pci/drivers/NAME/unbind          unbind ADDR from NAME
  *   sys/bus/pci/drivers_probe                probe ADDR (override, else modules.alias)
+ *   sys/devices/.../ADDR/sriov_numvfs        create (N) or remove (0) the PF's VFs
+ *
+ * VFIO drivers are vfio-pci and the VFIO variant drivers (a module that holds vfio_pci_core,
+ * sys/module/vfio_pci_core/holders/MODULE): they bind only through driver_override and only a
+ * device with an IOMMU group, and make /dev/vfio/N.  A VF (a device with a physfn link) whose
+ * PF's sriov_drivers_autoprobe reads 0 is probed by no driver unless its driver_override names
+ * one (the kernel's pci_device_can_probe()).  Writing N to a PF's sriov_numvfs creates VFs
+ * numbered from sriov_offset and sriov_stride, with the PF's vendor, class and subsystem ids,
+ * sriov_vf_device's device id, physfn and virtfnN links and an IOMMU group each; each is
+ * probed at once when the PF's sriov_drivers_autoprobe is 1, as the kernel does.  Every bind
+ * appends "ADDR DRIVER" to DIR/.fakekernel/binds.log, so that a test can prove a driver never
+ * had a device.
  *
  * How: open()/openat()/fopen()... of one of those files (found by its resolved path, so links
  * such as sys/bus/pci/devices/ADDR and openat() relative to a directory work) remembers the file
@@ -61,7 +73,7 @@
 #define SYSFS_MAGIC 0x62656572
 #define VFIO_DRIVER "vfio-pci"
 
-enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE, FK_STATE };
+enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE, FK_STATE, FK_NUMVFS };
 
 /* What a remembered descriptor is: its kind, the device address (driver_override) or driver
  * name (bind, unbind), and the inode it was opened on, to notice a descriptor number that was
@@ -427,6 +439,19 @@ static void fk_module_of(const char *drv, char *mod, size_t size)
 			*p = '_';
 }
 
+/* vfio-pci, or a VFIO variant driver: its module holds vfio_pci_core. */
+static int fk_is_vfio(const char *drv)
+{
+	char mod[128], path[PATH_MAX];
+	struct stat st;
+
+	if (!strcmp(drv, VFIO_DRIVER))
+		return 1;
+	fk_module_of(drv, mod, sizeof(mod));
+	return fk_path(path, "sys/module/vfio_pci_core/holders/%s", mod) == 0 &&
+	       lstat(path, &st) == 0;
+}
+
 /* Loaded PCI driver of a module: a driver directory whose module link names it, or one named
  * like it (with '_' or '-'); 1 if found. */
 static int fk_driver_of(const char *mod, char *drv, size_t size)
@@ -515,8 +540,8 @@ static int fk_matches(const char *devdir, const char *drv)
 
 	if (fk_override(devdir, ovr, sizeof(ovr)))
 		return !strcmp(ovr, drv);
-	if (!strcmp(drv, VFIO_DRIVER))
-		return 0; /* vfio-pci's id table matches on driver_override only */
+	if (fk_is_vfio(drv))
+		return 0; /* vfio drivers' id tables match on driver_override only */
 	fk_module_of(drv, mod, sizeof(mod));
 	return fk_modalias(devdir, ma, sizeof(ma)) && fk_alias_lookup(ma, mod, NULL, 0);
 }
@@ -554,7 +579,7 @@ static int fk_group_on_vfio(const char *grp)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(link, sizeof(link), "%s/%s/driver", path, de->d_name);
-		busy = fk_link_base(link, drv, sizeof(drv)) == 0 && !strcmp(drv, VFIO_DRIVER);
+		busy = fk_link_base(link, drv, sizeof(drv)) == 0 && fk_is_vfio(drv);
 	}
 	closedir(d);
 	return busy;
@@ -577,7 +602,16 @@ static int fk_attach(const char *devdir, const char *addr, const char *drv)
 	if (fk_link_atomic(path, rel) < 0)
 		return errno;
 	fk_uevent(devdir, drv);
-	if (!strcmp(drv, VFIO_DRIVER) && fk_group(devdir, grp, sizeof(grp))) {
+	if (fk_path(path, ".fakekernel/binds.log") == 0) {
+		int fd =
+		    real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			dprintf(fd, "%s %s\n", addr, drv);
+			real_close(fd);
+		}
+	}
+	if (fk_is_vfio(drv) && fk_group(devdir, grp, sizeof(grp))) {
 		int fd;
 
 		if (fk_path(path, "dev/vfio") == 0)
@@ -598,18 +632,31 @@ static int fk_detach(const char *devdir, const char *addr, const char *drv)
 	if (fk_path(path, "sys/bus/pci/drivers/%s/%s", drv, addr) == 0)
 		unlink(path);
 	fk_uevent(devdir, NULL);
-	if (!strcmp(drv, VFIO_DRIVER) && fk_group(devdir, grp, sizeof(grp)) &&
-	    !fk_group_on_vfio(grp) && fk_path(path, "dev/vfio/%s", grp) == 0)
+	if (fk_is_vfio(drv) && fk_group(devdir, grp, sizeof(grp)) && !fk_group_on_vfio(grp) &&
+	    fk_path(path, "dev/vfio/%s", grp) == 0)
 		unlink(path);
 	return 0;
 }
 
-/* Probe drv for a device: vfio-pci refuses a device without an IOMMU group (EINVAL). */
+/* pci_device_can_probe(): a VF whose PF has sriov_drivers_autoprobe 0 needs an override. */
+static int fk_can_probe(const char *devdir)
+{
+	char path[PATH_MAX], val[256];
+
+	fk_join(path, devdir, "physfn/sriov_drivers_autoprobe");
+	if (fk_read_small(path, val, sizeof(val)) <= 0 || strcmp(val, "0"))
+		return 1;
+	return fk_override(devdir, val, sizeof(val));
+}
+
+/* Probe drv for a device: a vfio driver refuses a device without an IOMMU group (EINVAL). */
 static int fk_probe_driver(const char *devdir, const char *addr, const char *drv)
 {
 	char grp[64];
 
-	if (!strcmp(drv, VFIO_DRIVER) && !fk_group(devdir, grp, sizeof(grp)))
+	if (!fk_can_probe(devdir))
+		return ENODEV;
+	if (fk_is_vfio(drv) && !fk_group(devdir, grp, sizeof(grp)))
 		return EINVAL;
 	return fk_attach(devdir, addr, drv);
 }
@@ -772,6 +819,221 @@ static int fk_do_probe(const char *addr)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* SR-IOV: sriov_numvfs creates and removes a PF's VFs */
+
+static void fk_touch(const char *path, const char *content);
+
+static long fk_read_num(const char *devdir, const char *attr, int base)
+{
+	char path[PATH_MAX], buf[64];
+
+	fk_join(path, devdir, attr);
+	if (fk_read_small(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, base);
+}
+
+static void fk_file(const char *dir, const char *name, const char *content)
+{
+	char path[PATH_MAX];
+
+	if (fk_join(path, dir, name) == 0)
+		fk_touch(path, content);
+}
+
+/* A relative link at dir/name to the canonical path target. */
+static void fk_rel_link(const char *dir, const char *name, const char *target)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+
+	fk_relpath(dir, target, rel);
+	if (fk_join(path, dir, name) == 0)
+		fk_link_atomic(path, rel);
+}
+
+/* The highest IOMMU group number of the tree, or -1 (no groups: an IOMMU that is off). */
+static long fk_max_group(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	long max = -1;
+	DIR *d;
+
+	if (fk_path(path, "sys/kernel/iommu_groups") < 0 || !(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && atol(de->d_name) > max)
+			max = atol(de->d_name);
+	closedir(d);
+	return max;
+}
+
+/* One VF of the PF at pfdir, number n, address addr: its directory beside the PF's. */
+static int fk_vf_create(const char *pfdir, int n, const char *addr)
+{
+	char dir[PATH_MAX], path[PATH_MAX], buf[512], cfg[64];
+	long vendor = fk_read_num(pfdir, "vendor", 16), cls = fk_read_num(pfdir, "class", 16);
+	long svendor = fk_read_num(pfdir, "subsystem_vendor", 16);
+	long sdevice = fk_read_num(pfdir, "subsystem_device", 16);
+	long device = fk_read_num(pfdir, "sriov_vf_device", 16), group;
+	const char *slash = strrchr(pfdir, '/');
+	int fd;
+
+	if (!slash || (size_t)(slash - pfdir) + 1 + strlen(addr) >= PATH_MAX)
+		return ENOMEM;
+	snprintf(dir, sizeof(dir), "%.*s/%s", (int)(slash - pfdir), pfdir, addr);
+	if (mkdir(dir, 0755) < 0)
+		return errno;
+	snprintf(buf, sizeof(buf), "0x%04lx\n", vendor);
+	fk_file(dir, "vendor", buf);
+	snprintf(buf, sizeof(buf), "0x%04lx\n", device);
+	fk_file(dir, "device", buf);
+	snprintf(buf, sizeof(buf), "0x%04lx\n", svendor);
+	fk_file(dir, "subsystem_vendor", buf);
+	snprintf(buf, sizeof(buf), "0x%04lx\n", sdevice);
+	fk_file(dir, "subsystem_device", buf);
+	snprintf(buf, sizeof(buf), "0x%06lx\n", cls);
+	fk_file(dir, "class", buf);
+	fk_file(dir, "driver_override", "(null)\n");
+	snprintf(buf, sizeof(buf), "pci:v%08lXd%08lXsv%08lXsd%08lXbc%02lXsc%02lXi%02lX\n", vendor,
+		 device, svendor, sdevice, cls >> 16, (cls >> 8) & 0xff, cls & 0xff);
+	fk_file(dir, "modalias", buf);
+	{
+		char ue[700];
+		snprintf(ue, sizeof(ue),
+			 "PCI_CLASS=%lX\nPCI_ID=%04lX:%04lX\nPCI_SUBSYS_ID=%04lX:%04lX\n"
+			 "PCI_SLOT_NAME=%s\nMODALIAS=%s",
+			 cls, vendor, device, svendor, sdevice, addr, buf);
+		fk_file(dir, "uevent", ue);
+	}
+	/* the config header: the PF's, with the VF's device id */
+	memset(cfg, 0, sizeof(cfg));
+	fk_join(path, pfdir, "config");
+	if ((fd = real_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		(void)!read(fd, cfg, sizeof(cfg));
+		real_close(fd);
+	}
+	cfg[2] = (char)(device & 0xff);
+	cfg[3] = (char)(device >> 8);
+	cfg[0x0e] = 0;
+	fk_join(path, dir, "config");
+	if ((fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >=
+	    0) {
+		(void)!real_write(fd, cfg, sizeof(cfg));
+		real_close(fd);
+	}
+	fk_rel_link(dir, "physfn", pfdir);
+	snprintf(buf, sizeof(buf), "virtfn%d", n);
+	fk_rel_link(pfdir, buf, dir);
+	/* a group of its own, as VFs behind ACS have */
+	if ((group = fk_max_group()) >= 0) {
+		char gdir[PATH_MAX];
+
+		if (fk_path(gdir, "sys/kernel/iommu_groups/%ld", group + 1) == 0 &&
+		    mkdir(gdir, 0755) == 0) {
+			fk_join(path, gdir, "devices");
+			mkdir(path, 0755);
+			fk_rel_link(path, addr, dir);
+			fk_rel_link(dir, "iommu_group", gdir);
+		}
+	}
+	if (fk_path(path, "sys/bus/pci/devices") == 0)
+		fk_rel_link(path, addr, dir);
+	return 0;
+}
+
+/* Removes VF number n of the PF at pfdir: unbound, its group, links and directory gone. */
+static void fk_vf_remove(const char *pfdir, int n)
+{
+	char link[PATH_MAX], dir[PATH_MAX], path[PATH_MAX], drv[128], grp[64], name[32];
+	const char *addr;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(name, sizeof(name), "virtfn%d", n);
+	fk_join(link, pfdir, name);
+	if (!realpath(link, dir))
+		return;
+	addr = strrchr(dir, '/') + 1;
+	if (fk_bound(dir, drv, sizeof(drv)))
+		fk_detach(dir, addr, drv);
+	if (fk_group(dir, grp, sizeof(grp)) &&
+	    fk_path(path, "sys/kernel/iommu_groups/%s/devices/%s", grp, addr) == 0) {
+		unlink(path);
+		if (fk_path(path, "sys/kernel/iommu_groups/%s/devices", grp) == 0 &&
+		    rmdir(path) == 0 && fk_path(path, "sys/kernel/iommu_groups/%s", grp) == 0)
+			rmdir(path);
+	}
+	if (fk_path(path, "sys/bus/pci/devices/%s", addr) == 0)
+		unlink(path);
+	if ((d = opendir(dir))) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' && fk_join(path, dir, de->d_name) == 0)
+				unlink(path);
+		closedir(d);
+	}
+	rmdir(dir);
+	unlink(link);
+}
+
+static int fk_do_numvfs(const char *addr, const char *buf, size_t n)
+{
+	char devdir[PATH_MAX], path[PATH_MAX], val[32], vf[32];
+	long want, cur, total, offset, stride, rid;
+	unsigned dom, bus, slot, fn;
+	char *end;
+	int err;
+
+	if ((err = fk_requested_failure(addr, "numvfs")) || (err = fk_device(addr, devdir)))
+		return err;
+	fk_copy_str(val, n + 1 < sizeof(val) ? n + 1 : sizeof(val), buf);
+	want = strtol(val, &end, 10);
+	if (end == val || (*end && *end != '\n') || want < 0)
+		return EINVAL;
+	cur = fk_read_num(devdir, "sriov_numvfs", 10);
+	total = fk_read_num(devdir, "sriov_totalvfs", 10);
+	offset = fk_read_num(devdir, "sriov_offset", 10);
+	stride = fk_read_num(devdir, "sriov_stride", 10);
+	if (cur < 0 || total < 0 || sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+		return EIO;
+	if (want > total)
+		return ERANGE;
+	if (want == cur)
+		return 0;
+	if (want && cur)
+		return EBUSY; /* sriov_numvfs_store(): "%d VFs already enabled" */
+	if (want == 0) {
+		for (long i = cur - 1; i >= 0; i--)
+			fk_vf_remove(devdir, (int)i);
+	} else {
+		rid = (long)(bus << 8 | slot << 3 | fn);
+		for (long i = 0; i < want; i++) {
+			long r = rid + offset + i * stride;
+
+			snprintf(vf, sizeof(vf), "%04x:%02lx:%02lx.%ld", dom, (r >> 8) & 0xff,
+				 (r >> 3) & 0x1f, r & 7);
+			if ((err = fk_vf_create(devdir, (int)i, vf)))
+				return err;
+		}
+	}
+	snprintf(val, sizeof(val), "%ld\n", want);
+	fk_join(path, devdir, "sriov_numvfs");
+	fk_write_atomic(path, val);
+	/* pci_bus_add_device(): each new VF is probed, if its PF's autoprobe lets it */
+	for (long i = 0; i < want; i++) {
+		char link[PATH_MAX], vfdir[PATH_MAX], drv[256], ma[256], name[32];
+
+		snprintf(name, sizeof(name), "virtfn%ld", i);
+		fk_join(link, devdir, name);
+		if (realpath(link, vfdir) && fk_can_probe(vfdir) &&
+		    fk_modalias(vfdir, ma, sizeof(ma)) &&
+		    fk_alias_lookup(ma, NULL, drv, sizeof(drv)))
+			fk_probe_driver(vfdir, strrchr(vfdir, '/') + 1, drv);
+	}
+	return 0;
+}
+
 /* Take the tree lock: a descriptor to pass to fk_unlock(), or -1 (then run unlocked). */
 static int fk_lock(void)
 {
@@ -850,7 +1112,7 @@ static void fk_touch(const char *path, const char *content)
 }
 
 /* The kernel's side of an insert, under the tree lock: 0 or an errno. */
-static int fk_insert_locked(const char *name, int pci)
+static int fk_insert_locked(const char *name, int pci, const char *depends)
 {
 	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
 	char path[PATH_MAX], file[PATH_MAX], link[PATH_MAX], state[32], drv[128];
@@ -868,6 +1130,23 @@ static int fk_insert_locked(const char *name, int pci)
 	mkdir(file, 0755);
 	fk_join(file, path, "refcnt");
 	fk_touch(file, "0\n");
+	/* the modules it uses hold it: sys/module/DEP/holders/NAME */
+	if (depends && *depends) {
+		char deps[512], *save = NULL;
+
+		fk_copy_str(deps, sizeof(deps), depends);
+		for (char *d = strtok_r(deps, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+			fk_underscores(d);
+			if (strchr(d, '/') || d[0] == '.' ||
+			    fk_path(file, "sys/module/%s/holders", d) < 0)
+				continue;
+			mkdir(file, 0755);
+			if (fk_path(file, "sys/module/%s/holders/%s", d, name) == 0) {
+				snprintf(link, sizeof(link), "../../%s", name);
+				fk_link_atomic(file, link);
+			}
+		}
+	}
 	if (pci) {
 		fk_copy_str(drv, sizeof(drv), strcmp(name, "vfio_pci") ? name : VFIO_DRIVER);
 		if (fk_path(path, "sys/bus/pci/drivers/%s", drv) < 0 ||
@@ -906,7 +1185,7 @@ static int fk_insert_locked(const char *name, int pci)
 /* Insert the module image mem (fallback name: the file's, for finit_module): 0 or -1/errno. */
 static int fk_insert(const char *mem, size_t len, const char *fallback)
 {
-	const char *n = fk_modinfo(mem, len, "name=");
+	const char *n = fk_modinfo(mem, len, "name="), *depends;
 	char name[128];
 	int lock, err, pci;
 
@@ -922,12 +1201,13 @@ static int fk_insert(const char *mem, size_t len, const char *fallback)
 		return -1;
 	}
 	pci = fk_modinfo(mem, len, "alias=pci:") || fk_modinfo(mem, len, "alias=vfio_pci:");
+	depends = fk_modinfo(mem, len, "depends=");
 	if ((err = fk_insert_failure(name))) {
 		errno = err;
 		return -1;
 	}
 	lock = fk_lock();
-	err = fk_insert_locked(name, pci);
+	err = fk_insert_locked(name, pci, depends ? depends + 8 : NULL);
 	fk_unlock(lock);
 	if (err) {
 		errno = err;
@@ -1003,6 +1283,9 @@ static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
 	case FK_STATE:
 		err = atoi(e->arg);
 		break;
+	case FK_NUMVFS:
+		err = fk_do_numvfs(e->arg, buf, n);
+		break;
 	}
 	fk_unlock(lock);
 	if (err) {
@@ -1021,7 +1304,8 @@ static int fk_special_name(const char *path)
 
 	base = base ? base + 1 : path;
 	return !strcmp(base, "driver_override") || !strcmp(base, "bind") ||
-	       !strcmp(base, "unbind") || !strcmp(base, "drivers_probe");
+	       !strcmp(base, "unbind") || !strcmp(base, "drivers_probe") ||
+	       !strcmp(base, "sriov_numvfs");
 }
 
 /* Is the canonical path (of an open file) one of the special files?  Fills e. */
@@ -1054,7 +1338,8 @@ static int fk_classify_path(const char *real, struct fk_fd *e)
 		return 1;
 	}
 	base = strrchr(rel, '/');
-	if (!strncmp(rel, "sys/devices/", 12) && !strcmp(base, "/driver_override")) {
+	if (!strncmp(rel, "sys/devices/", 12) &&
+	    (!strcmp(base, "/driver_override") || !strcmp(base, "/sriov_numvfs"))) {
 		const char *dir = base;
 		while (dir > rel && dir[-1] != '/')
 			dir--;
@@ -1062,7 +1347,7 @@ static int fk_classify_path(const char *real, struct fk_fd *e)
 		if (!len || len >= sizeof(e->arg))
 			return 0;
 		memcpy(e->arg, dir, len);
-		e->kind = FK_OVERRIDE;
+		e->kind = strcmp(base, "/sriov_numvfs") ? FK_OVERRIDE : FK_NUMVFS;
 		return 1;
 	}
 	return 0;

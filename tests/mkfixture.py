@@ -73,6 +73,15 @@ MODULES = {
     "vfio_pci": dict(path="kernel/drivers/vfio/pci/vfio-pci.ko",
                      aliases=["vfio_pci:v*d*sv*sd*bc*sc*i*"],
                      needs=["vfio_pci_core", "vfio"]),
+    # the cloud machine's: a ConnectX host driver and its VFIO variant driver, an E810 and its
+    # VF driver
+    "mlx5_core": dict(path="kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core.ko"),
+    "mlx5_vfio_pci": dict(path="kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko",
+                          aliases=["vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*"],
+                          needs=["vfio_pci_core", "vfio"]),
+    "ice": dict(path="kernel/drivers/net/ethernet/intel/ice/ice.ko"),
+    "iavf": dict(path="kernel/drivers/net/ethernet/intel/iavf/iavf.ko",
+                 aliases=["pci:v00008086d00001889sv*sd*bc*sc*i*"]),
 }
 
 
@@ -302,8 +311,31 @@ def desktop_home():
     return m
 
 
+def cloud():
+    """Cloud host: a ConnectX-6 Dx PF with one VF enabled (the VF has a VFIO variant driver,
+    mlx5_vfio_pci, in modules.alias but not loaded), and an E810 PF without VFs whose VF
+    driver (iavf) is loaded, so that a new VF would meet it at once."""
+    return dict(
+        cmdline=cmdline_for("UUID=0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f"), i8042=True,
+        iommu=True, modules=["mlx5_vfio_pci", "iavf"], loaded=["iavf"],
+        devices=[
+            dev("00:00.0", "8086:09a2", 0x060000, group=0, rev=0x04),
+            dev("00:01.0", "8086:347a", 0x060400, group=1, rev=0x04),
+            dev("00:02.0", "8086:347b", 0x060400, group=3, rev=0x04),
+            dev("00:14.0", "8086:a1af", 0x0c0330, "xhci_hcd", group=5, rev=0x09),
+            dev("17:00.0", "15b3:101d", 0x020000, "mlx5_core", parent="00:01.0", group=2,
+                sub="15b3:0016", names=["net/ens1f0np0"],
+                sriov=dict(totalvfs=8, numvfs=1, vf_device=0x101e, offset=2, stride=1)),
+            dev("17:00.2", "15b3:101e", 0x020000, "mlx5_core", parent="00:01.0", group=10,
+                sub="15b3:0016", physfn="17:00.0", names=["net/ens1f0v0"]),
+            dev("18:00.0", "8086:1592", 0x020000, "ice", parent="00:02.0", group=4,
+                sub="8086:0002", names=["net/ens2f0"],
+                sriov=dict(totalvfs=4, numvfs=0, vf_device=0x1889, offset=8, stride=1)),
+        ])
+
+
 MACHINES = {"desktop": desktop, "server": server, "chipset": chipset, "noiommu": noiommu,
-            "desktop-home": desktop_home}
+            "desktop-home": desktop_home, "cloud": cloud}
 
 
 # Bench: endpoint templates, each a list of functions (more than one = multi-function slot).
@@ -443,6 +475,8 @@ def module_aliases(machine, vfio_files=True):
     each bound device that no catalog alias matches.  The vfio modules are present unless
     vfio_files is false (a kernel built without them)."""
     out = {m: list(MODULES[m].get("aliases", [])) for m in VFIO_MODULES if vfio_files}
+    for m in machine.get("modules", []):   # present though no device is bound to it
+        out.setdefault(m, list(MODULES[m].get("aliases", [])))
     for d in machine["devices"]:
         m = d["driver"]
         if not m:
@@ -703,6 +737,7 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
 
     # Loaded modules: host drivers of bound devices (catalog order), plus the vfio set.
     loaded = [m for m in MODULES if any(d["driver"] == m for d in devices)]
+    loaded += [m for m in machine.get("loaded", []) if m not in loaded]
     if vfio:
         loaded += [m for m in VFIO_MODULES if m not in loaded]
     for m in loaded:

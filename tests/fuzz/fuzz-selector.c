@@ -86,6 +86,11 @@ static void fit_device(const struct selector *sel, struct pci_dev *d)
 	case SEL_CLASS:
 		d->class = sel->u.class.value;
 		break;
+	case SEL_VFS_OF: /* its first VF, at the PF's routing id + 1 */
+		memcpy(d->physfn, sel->u.pf, 13);
+		pci_dev_set_addr(d, sel->u.pf);
+		d->func = (d->func + 1) & 7;
+		break;
 	case SEL_PATH: {
 		/* the kernel's devpath for it: the root device, then one new bus per hop */
 		const char *p = sel->u.path, *hop;

@@ -53,6 +53,9 @@ static inline const char *udev_value(const struct pci_dev *d, const char *key, c
 		snprintf(buf, size, "0x%04x", d->subdevice);
 	else if (strcmp(key, "ATTR{class}") == 0)
 		snprintf(buf, size, "0x%06x", d->class);
+	else if (strcmp(key, "ATTR{physfn/sriov_drivers_autoprobe}") == 0)
+		/* a VF whose PF's autoprobe boot turned off; other devices have no physfn */
+		snprintf(buf, size, "%s", d->physfn[0] ? "0" : "");
 	else
 		return NULL;
 	return buf;
@@ -108,8 +111,8 @@ static inline int udev_rule_line_ok(const char *p)
 		if (p == k)
 			return 0;
 		if (*p == '{') {
-			for (p++;
-			     (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';)
+			for (p++; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				  *p == '_' || *p == '/';)
 				p++;
 			if (*p++ != '}')
 				return 0;

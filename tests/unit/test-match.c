@@ -124,8 +124,39 @@ TEST(a_path_starting_with_a_slash_is_refused_like_an_empty_hop)
 	selector_free(&sel);
 }
 
+TEST(vfs_of_selects_the_virtual_functions_of_one_physical_function)
+{
+	struct pci_dev vf = { .addr = "0000:18:01.0" }, other = { .addr = "0000:19:01.0" };
+	struct pci_dev pf = { .addr = "0000:18:00.0" };
+	struct selector sel;
+	const char *why = NULL;
+	char *m;
+
+	memcpy(vf.physfn, "0000:18:00.0", 13);
+	memcpy(other.physfn, "0000:19:00.0", 13);
+	CHECK(selector_parse("vfs-of=18:00.0", &sel, &why) == 0);
+	CHECK(sel.kind == SEL_VFS_OF);
+	CHECK_STR(sel.u.pf, "0000:18:00.0");
+	CHECK(selector_match(&sel, &vf));
+	CHECK(!selector_match(&sel, &other));
+	CHECK(!selector_match(&sel, &pf)); /* not the PF itself */
+	m = selector_udev_match(&sel);
+	CHECK_STR(m, "ATTR{physfn/sriov_drivers_autoprobe}==\"0\"");
+	free(m);
+	selector_free(&sel);
+	for (const char *const *bad =
+		 (const char *const[]){ "vfs-of=18:00", "vfs-of=18:00.*",
+					"vfs-of=", "vfs-of=0000:18:00.8", "vfs-of=x", NULL };
+	     *bad; bad++) {
+		CHECK(selector_parse(*bad, &sel, &why) == -EINVAL);
+		CHECK_CONTAINS(why, "vfs-of= takes the address of an SR-IOV physical function");
+		selector_free(&sel);
+	}
+}
+
 UNIT_MAIN(UNIT_T(a_path_of_20_hops_gets_a_udev_match_that_accepts_its_devpath),
 	  UNIT_T(a_path_of_255_hops_parses_completely_never_truncated),
 	  UNIT_T(a_path_longer_than_a_pci_domain_can_be_fails_naming_the_limit),
 	  UNIT_T(a_path_past_the_old_256_byte_buffer_keeps_every_hop),
-	  UNIT_T(a_path_starting_with_a_slash_is_refused_like_an_empty_hop))
+	  UNIT_T(a_path_starting_with_a_slash_is_refused_like_an_empty_hop),
+	  UNIT_T(vfs_of_selects_the_virtual_functions_of_one_physical_function))

@@ -595,6 +595,104 @@ TEST(an_sriov_physical_function_without_vfs_is_claimed)
 	machine_free(&m);
 }
 
+/* 05:00.1 of the server without VFs yet: 63 VFs from routing id +128, stride 2 (05:10.1...) */
+static bool selects_vfs_of_05_00_1(const char *text)
+{
+	const struct plan_input in = { .devs = NULL };
+	struct machine m;
+	struct pci_dev *pf;
+	bool r;
+
+	server(&m);
+	pf = dev(&m, "05:00.1");
+	pf->sriov_totalvfs = 63;
+	pf->sriov_offset = 128;
+	pf->sriov_stride = 2;
+	pf->sriov_vf_device = 0x10ed;
+	conf(&m, text);
+	run(&m);
+	{
+		struct plan_input in2 = in;
+		in2.devs = &m.devs;
+		in2.cfg = &m.cfg;
+		r = plan_selects_vfs_of(&m.plan, &in2, (size_t)(dev(&m, "05:00.1") - m.devs.v));
+	}
+	machine_free(&m);
+	return r;
+}
+
+TEST(the_vfs_a_pf_can_create_are_selected_by_address_ids_path_or_vfs_of)
+{
+	CHECK(selects_vfs_of_05_00_1("claim 05:10.1\n"));
+	CHECK(
+	    selects_vfs_of_05_00_1("claim 05:1f.5\n")); /* the 63rd: routing id 0x501 + 128 + 124 */
+	CHECK(selects_vfs_of_05_00_1("claim 8086:10ed\n"));
+	CHECK(selects_vfs_of_05_00_1("claim path=0000:00:03.0/10.3\n"));
+	CHECK(selects_vfs_of_05_00_1("claim vfs-of=0000:05:00.1\n"));
+	CHECK(selects_vfs_of_05_00_1("claim net 05:00.0\nexclude 05:00.1\n"));
+	/* not its VFs: the other PF's (05:10.0), one past sriov_totalvfs, or every one excluded */
+	CHECK(!selects_vfs_of_05_00_1("claim 05:10.0\n"));
+	CHECK(!selects_vfs_of_05_00_1("claim 05:1f.7\n")); /* it would be the 64th */
+	CHECK(!selects_vfs_of_05_00_1("claim vfs-of=05:00.0\n"));
+	CHECK(!selects_vfs_of_05_00_1("claim 8086:10ed\nexclude vfs-of=05:00.1\n"));
+	/* vfio-pci takes the PF itself (no VFs enabled): it will have none */
+	CHECK(!selects_vfs_of_05_00_1("claim 8086:10fb 8086:10ed\n"));
+}
+
+TEST(vfs_of_selects_the_vfs_of_that_pf_only)
+{
+	struct machine m;
+
+	server(&m);
+	memcpy(dev(&m, "05:10.0")->physfn, "0000:05:00.0", 13);
+	memcpy(dev(&m, "05:10.2")->physfn, "0000:05:00.0", 13);
+	conf(&m, "claim vfs-of=05:00.0\n");
+	run(&m);
+	EXPECT(&m, "05:10.0", "claim", "('vfs-of=05:00.0')");
+	EXPECT(&m, "05:10.2", "claim");
+	EXPECT(&m, "05:00.0", "keep", "not selected");
+	EXPECT(&m, "05:00.1", "keep", "not selected");
+	machine_free(&m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* VFIO variant drivers */
+
+TEST(a_device_with_a_variant_driver_is_claimed_for_it_unless_the_line_says_vfio_pci)
+{
+	struct machine m;
+
+	server(&m);
+	dev(&m, "05:10.0")->variant = xstrdup("ixgbe_vfio_pci");
+	conf(&m, "claim 05:10.0 05:10.2\n");
+	run(&m);
+	EXPECT(&m, "05:10.0", "claim", "for VFIO variant driver 'ixgbe_vfio_pci'",
+	       "driver=vfio-pci");
+	CHECK_STR(verdict(&m, "05:10.0")->driver, "ixgbe_vfio_pci");
+	EXPECT(&m, "05:10.2", "claim");
+	CHECK_STR(verdict(&m, "05:10.2")->driver, "vfio-pci");
+	CHECK(!strstr(verdict(&m, "05:10.2")->reason, "variant"));
+	machine_free(&m);
+
+	server(&m);
+	dev(&m, "05:10.0")->variant = xstrdup("ixgbe_vfio_pci");
+	conf(&m, "claim 05:10.0 driver=vfio-pci\n");
+	run(&m);
+	EXPECT(&m, "05:10.0", "claim", "selected by");
+	CHECK(!strstr(verdict(&m, "05:10.0")->reason, "variant"));
+	CHECK_STR(verdict(&m, "05:10.0")->driver, "vfio-pci");
+	machine_free(&m);
+
+	/* by hand: claim --driver vfio-pci */
+	server(&m);
+	dev(&m, "05:10.0")->variant = xstrdup("ixgbe_vfio_pci");
+	claim_by_hand(&m, "05:10.0", false);
+	m.manual.plain_vfio = true;
+	run(&m);
+	CHECK_STR(verdict(&m, "05:10.0")->driver, "vfio-pci");
+	machine_free(&m);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* IOMMU groups */
 
@@ -1034,6 +1132,9 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(a_usb_controller_already_on_vfio_pci_is_not_the_one_left_to_the_host),
 	  UNIT_T(an_sriov_physical_function_with_vfs_enabled_is_refused),
 	  UNIT_T(an_sriov_physical_function_without_vfs_is_claimed),
+	  UNIT_T(the_vfs_a_pf_can_create_are_selected_by_address_ids_path_or_vfs_of),
+	  UNIT_T(vfs_of_selects_the_vfs_of_that_pf_only),
+	  UNIT_T(a_device_with_a_variant_driver_is_claimed_for_it_unless_the_line_says_vfio_pci),
 	  UNIT_T(functions_of_the_same_slot_and_group_go_with_the_claimed_one),
 	  UNIT_T(a_function_in_a_group_of_its_own_goes_alone),
 	  UNIT_T(an_unselected_chipset_function_refuses_the_group_naming_it),
