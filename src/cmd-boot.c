@@ -169,7 +169,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	for (size_t i = 0; i < s.devs.n; i++) {
 		const struct verdict *v = &s.plan.v[i];
 
-		if (v->decision == DEC_REFUSE)
+		if (v->decision == DEC_REFUSE && refusal_is_new(s.devs.v[i].addr, v->reason))
 			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
 		else if (v->decision == DEC_CLAIM && !handled[i] &&
 			 claim_group(&s, i, "initramfs", handled) == CLAIM_FAILED)

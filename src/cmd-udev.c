@@ -122,7 +122,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		/* a device released by hand this boot is kept: the plan says so (v->released) */
 		if (v->decision == DEC_REFUSE) {
 			state = "refused";
-			log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
+			if (refusal_is_new(s.devs.v[i].addr, v->reason))
+				log_warn("%s: refused: %s", s.devs.v[i].addr, v->reason);
 		}
 		if (v->decision != DEC_CLAIM)
 			udev_unselected_vf(&s, (size_t)i);

@@ -90,6 +90,14 @@ char *session_stale_image(void);
 #define BOOT_IMAGE_CONTENTS "image-contents"
 #define IMAGE_RECORD	    "/etc/vfio-claim/root-devices" /* in the image */
 
+/*
+ * A refusal not said yet this boot (the early pass, the initramfs' udev and the real root's
+ * coldplug replay all meet the same devices): records it in the state directory's "refusals",
+ * so that the kernel log says each refusal once. When the state cannot be read, it is new.
+ */
+#define REFUSALS "refusals"
+bool refusal_is_new(const char *addr, const char *reason);
+
 enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_FAILED };
 /*
  * Claims planned device i together with the planned members of its IOMMU group, all or none

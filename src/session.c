@@ -208,6 +208,35 @@ static int record(struct session *s, size_t i, const char *stage, const char *st
 	return r;
 }
 
+bool refusal_is_new(const char *addr, const char *reason)
+{
+	char *text = NULL, *line = xasprintf("%s %s", addr, reason), *save = NULL;
+	int lock = state_lock();
+	bool is_new = true;
+
+	if (state_read_file(REFUSALS, &text) == 0)
+		for (char *l = strtok_r(text, "\n", &save); l && is_new;
+		     l = strtok_r(NULL, "\n", &save))
+			is_new = !streq(l, line);
+	if (is_new) {
+		char *all = NULL;
+
+		/* strtok_r() cut the text: read it again to add the line */
+		free(text);
+		text = NULL;
+		state_read_file(REFUSALS, &text);
+		all = xasprintf("%s%s%s\n", text ? text : "",
+				text && *text && text[strlen(text) - 1] != '\n' ? "\n" : "", line);
+		state_write_file(REFUSALS, all); /* when it fails, the next run says it again */
+		free(all);
+	}
+	if (lock >= 0)
+		state_unlock(lock);
+	free(text);
+	free(line);
+	return is_new;
+}
+
 bool late_storage(const struct pci_dev *d, const char *stage, const char *host_driver)
 {
 	return (pci_categories(d->class) & CAT_STORAGE) && streq(stage, "udev") && host_driver &&

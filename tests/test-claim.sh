@@ -354,3 +354,24 @@ test_boot_messages_appear_once_in_the_kernel_log_and_not_again_on_stderr() {
     run boot
     assert_err "0000:01:00.0: claimed for vfio-pci"
 }
+
+test_each_refusal_is_logged_once_per_boot() {
+    fixture desktop
+    conf 10-gpu.conf "claim 00:02.0"
+    run boot
+    assert_err "0000:00:02.0: refused: boot VGA device"
+    # the initramfs' udev and the real root's coldplug replay meet it again: not said again
+    run udev /devices/pci0000:00/0000:00:02.0
+    assert_out "VFIO_CLAIM=refused"
+    assert_not_err "refused"
+    run udev /devices/pci0000:00/0000:00:02.0
+    assert_not_err "refused"
+    # check and list still say it, every time
+    run check
+    assert_out "boot VGA device"
+    # a refusal for another reason is news
+    conf 10-gpu.conf "claim 00:02.0" "claim 3d:00.0"
+    run udev /devices/pci0000:00/0000:00:1d.0/0000:3d:00.0
+    assert_out "VFIO_CLAIM=refused"
+    assert_err "0000:3d:00.0: refused: carries the root file system"
+}
