@@ -159,14 +159,18 @@ test_an_untrusted_state_folder_gives_no_summary() {
 
 test_one_event_reads_its_device_slot_group_and_bridges_only() {
     command -v strace >/dev/null || skip "strace is not installed"
+    strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace processes here"
     fixture bench64
     conf net.conf "claim net"
     run boot
     assert_rc 0
     local log=$ROOT/strace.log names
-    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" strace -f -o "$log" -e trace=%file,getdents64 \
+    strace -f -qq -s 256 -e trace=%file -o "$log" \
+        -E LD_PRELOAD="$FAKEKERNEL" -E FAKEKERNEL_ROOT="$ROOT" \
+        -E ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0:detect_leaks=0" \
         "$VFIO_CLAIM" --root "$ROOT" udev /sys/bus/pci/devices/0000:01:03.0 >/dev/null 2>&1 ||
         fail "udev failed under strace"
+    grep -q "$ROOT/proc/cmdline" "$log" || fail "the trace is not complete"
     # every PCI device the event read, by name under the bus folder or the state folder: its
     # slot's functions (01:03.x, of which only .0 exists) and the bridge above it, nothing else
     names=$(grep -oE '(at\([0-9]+, "|/sys/bus/pci/devices/)0000:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]' "$log" |
