@@ -392,17 +392,28 @@ int pci_read_around(struct pci_list *list, const struct strv *addrs)
 		return -errno;
 	for (size_t k = 0; k < addrs->n; k++)
 		add_one(list, &cap, busfd, addrs->v[k]);
-	/* the other functions of each one's slot, and the other members of its IOMMU group */
+	/*
+	 * the other functions of each one's slot, the other members of its IOMMU group, and the
+	 * physical function of an SR-IOV VF (in another slot)
+	 */
 	seeds = list->n;
 	for (size_t i = 0; i < seeds; i++) {
 		struct strv group = { 0 };
-		char addr[16];
+		char addr[16], attr[64], target[PATH_MAX];
 		int g = list->v[i].iommu_group;
+		ssize_t len;
 
 		for (unsigned f = 0; f < 8; f++) {
 			snprintf(addr, sizeof(addr), "%04x:%02x:%02x.%u", list->v[i].domain,
 				 list->v[i].bus, list->v[i].slot, f);
 			add_one(list, &cap, busfd, addr);
+		}
+		snprintf(attr, sizeof(attr), "%s/physfn", list->v[i].addr);
+		len = readlinkat(busfd, attr, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			add_one(list, &cap, busfd,
+				strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
 		}
 		if (g >= 0 && pci_group_addrs(g, &group) == 0)
 			for (size_t k = 0; k < group.n; k++)

@@ -17,9 +17,10 @@ char *pci_known_names(const struct pci_dev *d);
 
 /*
  * One udev event's devices (SPEC §9): each of addrs, the other functions of its slot, the other
- * members of its IOMMU group, and the bridges above them all, read by name; never a listing of
- * every PCI function. Names that are no device are skipped. have_iommu says only whether these
- * devices have groups: the caller knows the machine's (the summary, state.h).
+ * members of its IOMMU group, its physical function if it is an SR-IOV VF, and the bridges above
+ * them all, read by name; never a listing of every PCI function. Names that are no device are
+ * skipped. have_iommu says only whether these devices have groups: the caller knows the machine's
+ * (the summary, state.h).
  */
 int pci_read_around(struct pci_list *list, const struct strv *addrs);
 /* The PCI devices of IOMMU group N (/sys/kernel/iommu_groups/N/devices), sorted. */
