@@ -126,6 +126,23 @@ static void sriov_autoprobe_pfs(struct session *s)
 	}
 }
 
+/* The machine-wide facts each later udev event reads instead of every device (state.h). */
+static void record_summary(const struct pci_list *devs)
+{
+	struct summary sum;
+	int r;
+
+	summary_from(&sum, devs);
+	r = summary_write(&sum);
+	if (r < 0)
+		log_warn(
+		    "cannot write '%s/run/vfio-claim/%s' (%s): each udev event reads every PCI "
+		    "device instead, ignoring",
+		    root_get(), SUMMARY_FILE,
+		    sum.boot_id ? state_strerror(r) : "the boot id cannot be read");
+	summary_free(&sum);
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct session s;
@@ -154,6 +171,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	record_config_errors(&s.cfg);
 	record_image_digest();
 	record_image_contents(&s);
+	record_summary(&s.devs);
 	r = udev_select_rules_write(&s.cfg);
 	if (r < 0)
 		log_warn("cannot write '%s%s': %s, ignoring", root_get(), SELECT_RULES, errstr(r));

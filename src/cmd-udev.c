@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `udev`: one device from a udev rule (hotplug, SR-IOV VFs, coldplug replay); KEY=value output. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,29 +16,45 @@ static const char *devpath_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy */
-static int udev_vfio_node(struct session *s, const char *devpath, const char *subsystem)
+/*
+ * The IOMMU group of a vfio node (/dev/vfio/N) and its PCI devices, or the PCI device above
+ * vfio-dev/vfioN (*group -1); -ENODEV for the control node /dev/vfio/vfio, which has none.
+ */
+static int vfio_node_group(const char *devpath, const char *subsystem, int *group,
+			   struct strv *addrs)
 {
-	const struct rule *rule = NULL;
-	struct perms p;
-	long uid, gid;
-	int group = -1;
-
+	*group = -1;
 	if (streq(subsystem, "vfio")) {
 		const char *name = devpath_name(devpath);
 		if (name[strspn(name, "0123456789")] != '\0' || !*name)
-			return 0; /* the control node /dev/vfio/vfio */
-		group = atoi(name);
+			return -ENODEV;
+		*group = atoi(name);
+		pci_group_addrs(*group, addrs);
 	} else {
 		/* .../0000:01:00.0/vfio-dev/vfio0: the PCI device is two levels up */
 		char *copy = xstrdup(devpath), *cut = strstr(copy, "/vfio-dev/");
 		if (cut) {
 			*cut = '\0';
-			int i = pci_find(&s->devs, devpath_name(copy));
-			if (i >= 0)
-				group = s->devs.v[i].iommu_group;
+			if (pci_addr_valid(devpath_name(copy)))
+				strv_push(addrs, xstrdup(devpath_name(copy)));
 		}
 		free(copy);
+	}
+	return 0;
+}
+
+/* /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy */
+static int udev_vfio_node(struct session *s, int group, const struct strv *addrs)
+{
+	const struct rule *rule = NULL;
+	struct perms p;
+	long uid, gid;
+
+	if (group < 0 && addrs->n) {
+		/* a vfio-dev node: the group of the device it was made for */
+		int i = pci_find(&s->devs, addrs->v[0]);
+		if (i >= 0)
+			group = s->devs.v[i].iommu_group;
 	}
 	session_plan(s, NULL);
 	for (size_t i = 0; i < s->devs.n && group >= 0; i++)
@@ -79,6 +96,7 @@ static void udev_unselected_vf(struct session *s, size_t i)
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	const char *devpath, *subsystem = getenv("SUBSYSTEM");
+	struct strv addrs = { 0 };
 	struct session s;
 	int i, r;
 
@@ -98,15 +116,28 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (strncmp(devpath, "/sys/", 5) == 0)
 		devpath += 4;
 	log_open_kmsg();
-	if (session_open(&s) < 0)
-		return EXIT_RUNTIME;
 	if (!subsystem)
 		subsystem = strstr(devpath, "/vfio-dev/")	? "vfio-dev"
 			    : strstr(devpath, "/virtual/vfio/") ? "vfio"
 								: "pci";
+	/* one event reads its device (or group), not the machine: session_open_event() */
 	if (streq(subsystem, "vfio") || streq(subsystem, "vfio-dev")) {
-		r = udev_vfio_node(&s, devpath, subsystem);
+		int group;
+
+		if (vfio_node_group(devpath, subsystem, &group, &addrs) < 0)
+			return 0; /* the control node: no policy sets its permissions */
+		if (session_open_event(&s, &addrs) < 0) {
+			strv_free(&addrs);
+			return EXIT_RUNTIME;
+		}
+		r = udev_vfio_node(&s, group, &addrs);
 		goto out;
+	}
+	if (pci_addr_valid(devpath_name(devpath)))
+		strv_push(&addrs, xstrdup(devpath_name(devpath)));
+	if (session_open_event(&s, &addrs) < 0) {
+		strv_free(&addrs);
+		return EXIT_RUNTIME;
 	}
 	i = pci_find(&s.devs, devpath_name(devpath));
 	if (i < 0) {
@@ -137,6 +168,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 out:
 	session_close(&s);
+	strv_free(&addrs);
 	return r;
 }
 

@@ -66,6 +66,14 @@ struct session {
 };
 
 int session_open(struct session *s);
+/*
+ * The session of one udev event (SPEC §9): the devices named (a device, or an IOMMU group's
+ * members), their slots, groups and bridges, and the USB controllers the last-USB rule weighs,
+ * read by name with the machine-wide facts from the summary (state.h); the plan decides each of
+ * them as session_open()'s would. A summary that is missing, stale or untrusted makes it read
+ * every device once (session_open()) and write the summary again.
+ */
+int session_open_event(struct session *s, const struct strv *addrs);
 /* The plan for the session's inputs; manual: a claim by hand, or NULL. */
 void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);

@@ -34,6 +34,79 @@ int session_open(struct session *s)
 	return 0;
 }
 
+/* Why the summary cannot be used, for -v. */
+static const char *summary_strerror(int r)
+{
+	if (r == -ESTALE)
+		return "written on another boot, or this boot's id cannot be read";
+	if (r == -EBADMSG)
+		return "not what vfio-claim writes";
+	return state_strerror(r);
+}
+
+int session_open_event(struct session *s, const struct strv *addrs)
+{
+	struct summary sum;
+	struct strv seeds = { 0 };
+	int r;
+
+	r = summary_read(&sum);
+	if (r < 0) {
+		/* missing, stale or untrusted: every device once, and a new summary for the next */
+		log_debug("'%s/run/vfio-claim/%s' cannot be used (%s): reading every PCI device",
+			  root_get(), SUMMARY_FILE, summary_strerror(r));
+		r = session_open(s);
+		if (r < 0)
+			return r;
+		summary_from(&sum, &s->devs);
+		r = state_prepare();
+		if (r == 0)
+			r = summary_write(&sum);
+		if (r < 0)
+			log_debug("cannot write '%s/run/vfio-claim/%s': %s", root_get(),
+				  SUMMARY_FILE, summary_strerror(r));
+		summary_free(&sum);
+		return 0;
+	}
+	memset(s, 0, sizeof(*s));
+	config_load(&s->cfg);
+	for (size_t i = 0; i < addrs->n; i++)
+		strv_push(&seeds, xstrdup(addrs->v[i]));
+	/* the last-USB rule weighs every USB controller of the machine, each with its group */
+	if (s->cfg.keep_usb && !pci_have_i8042())
+		for (size_t i = 0; i < sum.usb.n; i++)
+			strv_push(&seeds, xstrdup(sum.usb.v[i]));
+	r = pci_read_around(&s->devs, &seeds);
+	if (r < 0) {
+		log_error("cannot read PCI devices from '%s/sys/bus/pci/devices': %s", root_get(),
+			  errstr(r));
+		session_close(s);
+		goto out;
+	}
+	s->devs.have_iommu = s->devs.have_iommu || sum.have_iommu;
+	/* a USB controller added since the summary was written: the next events weigh it too */
+	for (size_t i = 0; i < addrs->n; i++) {
+		int k = pci_find(&s->devs, addrs->v[i]);
+
+		if (k < 0 || !pci_is_usb(&s->devs.v[k]) || strv_contains(&sum.usb, addrs->v[i]))
+			continue;
+		strv_push(&sum.usb, xstrdup(addrs->v[i]));
+		strv_sort(&sum.usb);
+		if (summary_write(&sum) < 0)
+			log_debug("cannot add %s to '%s/run/vfio-claim/%s'", addrs->v[i],
+				  root_get(), SUMMARY_FILE);
+	}
+	rootdev_find(&s->cfg, &s->devs, &s->protected);
+	for (size_t i = 0; i < s->protected.bad_record_lines.n; i++)
+		log_warn("%s/etc/vfio-claim/root-devices: %s, ignoring", root_get(),
+			 s->protected.bad_record_lines.v[i]);
+	state_released_of(&s->devs, &s->released);
+out:
+	strv_free(&seeds);
+	summary_free(&sum);
+	return r;
+}
+
 /*
  * The driver another tool or a failed release pinned the device to through driver_override
  * ("" and "(null)" are no override), or NULL.

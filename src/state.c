@@ -313,3 +313,159 @@ int state_remove_file(const char *name)
 		return r == -ENOENT ? 0 : r;
 	return unlinkat(top_fd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 }
+
+/*
+ * The summary: the machine-wide facts one udev event needs but cannot read without listing every
+ * PCI function (the USB controllers for the last-USB rule, whether the machine has IOMMU
+ * groups). `boot` writes it; a udev event that finds it missing, stale or untrusted reads every
+ * device once and writes it again.
+ */
+#define SUMMARY_VERSION "1"
+
+void summary_free(struct summary *sum)
+{
+	free(sum->boot_id);
+	strv_free(&sum->usb);
+	memset(sum, 0, sizeof(*sum));
+}
+
+int summary_boot_id(char **id)
+{
+	char *p = root_path("/proc/sys/kernel/random/boot_id");
+	int r = read_text(p, id);
+
+	free(p);
+	if (r == 0 && (!**id || strpbrk(*id, " \n="))) {
+		free(*id);
+		*id = NULL;
+		r = -EINVAL;
+	}
+	return r;
+}
+
+void summary_from(struct summary *sum, const struct pci_list *devs)
+{
+	memset(sum, 0, sizeof(*sum));
+	summary_boot_id(&sum->boot_id);
+	sum->have_iommu = devs->have_iommu;
+	sum->ndevices = devs->n;
+	for (size_t i = 0; i < devs->n; i++)
+		if (pci_is_usb(&devs->v[i]))
+			strv_push(&sum->usb, xstrdup(devs->v[i].addr));
+}
+
+int summary_write(const struct summary *sum)
+{
+	struct kv kv = { 0 };
+	char *text, *usb, count[32];
+	size_t len = 1;
+	int r;
+
+	if (!sum->boot_id)
+		return -ENOENT; /* it could never be told from another boot's */
+	r = open_dirs(false);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sum->usb.n; i++)
+		len += strlen(sum->usb.v[i]) + 1;
+	usb = xcalloc(1, len);
+	for (size_t i = 0; i < sum->usb.n; i++) {
+		if (i)
+			strcat(usb, " ");
+		strcat(usb, sum->usb.v[i]);
+	}
+	snprintf(count, sizeof(count), "%zu", sum->ndevices);
+	kv_set(&kv, "version", SUMMARY_VERSION);
+	kv_set(&kv, "boot_id", sum->boot_id);
+	kv_set(&kv, "iommu_groups", sum->have_iommu ? "yes" : "no");
+	kv_set(&kv, "usb_controllers", usb);
+	kv_set(&kv, "devices", count);
+	text = kv_format(&kv);
+	r = write_atomic_at(top_fd, SUMMARY_FILE, text, 0644);
+	free(text);
+	free(usb);
+	kv_free(&kv);
+	return r;
+}
+
+/* Fills sum from the file's text; -EBADMSG when a line is missing or not what we write. */
+static int summary_parse(struct summary *sum, const char *text)
+{
+	const char *v, *iommu, *usb, *id;
+	struct kv kv;
+	int r = -EBADMSG;
+
+	kv_parse(&kv, text);
+	v = kv_get(&kv, "version");
+	id = kv_get(&kv, "boot_id");
+	iommu = kv_get(&kv, "iommu_groups");
+	usb = kv_get(&kv, "usb_controllers");
+	if (!v || !streq(v, SUMMARY_VERSION) || !id || !*id || !iommu || !usb ||
+	    !(streq(iommu, "yes") || streq(iommu, "no")))
+		goto out;
+	sum->boot_id = xstrdup(id);
+	sum->have_iommu = streq(iommu, "yes");
+	{
+		char *copy = xstrdup(usb), *save = NULL;
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			strv_push(&sum->usb, xstrdup(t));
+		free(copy);
+	}
+	for (size_t i = 0; i < sum->usb.n; i++)
+		if (!pci_addr_valid(sum->usb.v[i]))
+			goto out;
+	r = 0;
+out:
+	kv_free(&kv);
+	return r;
+}
+
+int summary_read(struct summary *sum)
+{
+	char *text = NULL, *now = NULL;
+	struct stat st;
+	int fd, r;
+
+	memset(sum, 0, sizeof(*sum));
+	r = open_dirs(false);
+	if (r < 0)
+		return r;
+	fd = openat(top_fd, SUMMARY_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -ELOOP : -errno;
+	/* trusted as the folder is: a regular file of ours that nobody else can write */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022))
+		r = -EPERM;
+	else
+		r = read_fd(fd, &text, 1 << 20, NULL);
+	close(fd);
+	if (r == 0)
+		r = summary_parse(sum, text);
+	/* made on another boot (or this one cannot be told): the machine may have changed */
+	if (r == 0 && (summary_boot_id(&now) < 0 || !streq(now, sum->boot_id)))
+		r = -ESTALE;
+	free(now);
+	free(text);
+	if (r < 0)
+		summary_free(sum);
+	return r;
+}
+
+int state_released_of(const struct pci_list *devs, struct strv *addrs)
+{
+	int r = open_dirs(false);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	for (size_t i = 0; i < devs->n; i++) {
+		struct kv kv;
+		if (state_read(devs->v[i].addr, &kv) == 0 &&
+		    streq(kv_get(&kv, "state") ?: "", "released"))
+			strv_push(addrs, xstrdup(devs->v[i].addr));
+		kv_free(&kv);
+	}
+	strv_sort(addrs);
+	return 0;
+}

@@ -35,3 +35,33 @@ int state_released(struct strv *addrs);
 int state_read_file(const char *name, char **text);
 int state_write_file(const char *name, const char *content);
 int state_remove_file(const char *name);
+
+/*
+ * /run/vfio-claim/summary: the machine-wide facts a udev event needs (SPEC §9), so that it reads
+ * its device, slot and IOMMU group and not every PCI function. Written by `boot` (and by a udev
+ * event that found it unusable, after reading every device once); valid for the boot it was
+ * written in (the kernel's boot id).
+ */
+#define SUMMARY_FILE "summary"
+struct summary {
+	char *boot_id;	 /* /proc/sys/kernel/random/boot_id when written */
+	bool have_iommu; /* some PCI device has an IOMMU group */
+	struct strv usb; /* every USB controller (the last-USB rule), sorted */
+	size_t ndevices; /* PCI functions when written: for a person, nothing reads it */
+};
+struct pci_list;
+/* This boot's id: 0, or a negative errno (-ENOENT without /proc). */
+int summary_boot_id(char **id);
+/* The summary of a whole machine's device list (pci_scan()), for this boot. */
+void summary_from(struct summary *sum, const struct pci_list *devs);
+/* Atomically, beside the device entries; -ENOENT when this boot's id is unknown. */
+int summary_write(const struct summary *sum);
+/*
+ * 0; -ENOENT (none), -ESTALE (another boot's, or the boot id cannot be read), -EBADMSG (not
+ * what we write), -ELOOP or -EPERM (a link, someone else's, writable by others: not trusted),
+ * or the folder's error (state_prepare()).
+ */
+int summary_read(struct summary *sum);
+void summary_free(struct summary *sum);
+/* The devices of devs released by hand this boot (state=released), sorted: their entries only. */
+int state_released_of(const struct pci_list *devs, struct strv *addrs);

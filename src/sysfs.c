@@ -236,6 +236,44 @@ static void scan_drivers(struct pci_list *list)
 		closedir(dir);
 }
 
+/*
+ * The attributes of one device whose bus link points to target: a few syscalls, the config
+ * header, the group link (pci_scan() and the read of one udev event's devices share it).
+ */
+static int read_dev(int busfd, const char *addr, const char *target, struct pci_dev *d)
+{
+	char link[PATH_MAX], attr[64];
+	ssize_t k;
+
+	memset(d, 0, sizeof(*d));
+	pci_dev_set_addr(d, addr); /* valid: checked by the callers */
+	d->iommu_group = -1;
+	d->boot_vga = -1;
+	d->parent = -1;
+	d->sriov_numvfs = -1;
+	if (parse_devlink(d, target) < 0) {
+		free(d->devpath);
+		free(d->pcipath);
+		return -EINVAL;
+	}
+	read_ids(d, busfd);
+	snprintf(attr, sizeof(attr), "%s/iommu_group", d->addr);
+	k = readlinkat(busfd, attr, link, sizeof(link) - 1);
+	if (k > 0) {
+		link[k] = '\0';
+		d->iommu_group = atoi(strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+	}
+	if ((d->class >> 8) == 0x0300) {
+		snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
+		read_int_at(busfd, attr, &d->boot_vga);
+	}
+	/* only SR-IOV physical functions have it: one failed open for the others */
+	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
+	read_int_at(busfd, attr, &d->sriov_numvfs);
+	read_sriov(d, busfd);
+	return 0;
+}
+
 int pci_scan(struct pci_list *list)
 {
 	char *busdir = root_path("/sys/bus/pci/devices");
@@ -256,7 +294,7 @@ int pci_scan(struct pci_list *list)
 	list->v = xcalloc(cap ? cap : 1, sizeof(*list->v));
 	/* a few syscalls per device: the bus link, the config header, the group link */
 	while ((de = readdir(dir))) {
-		char target[PATH_MAX], attr[64];
+		char target[PATH_MAX];
 		struct pci_dev *d;
 		ssize_t k;
 
@@ -269,40 +307,14 @@ int pci_scan(struct pci_list *list)
 		if (list->n == cap)
 			break; /* a device added since the count: the next run sees it */
 		d = &list->v[list->n];
-		memset(d, 0, sizeof(*d));
-		pci_dev_set_addr(d, de->d_name); /* valid: checked above */
-		d->iommu_group = -1;
-		d->boot_vga = -1;
-		d->parent = -1;
-		d->sriov_numvfs = -1;
-		if (parse_devlink(d, target) < 0) {
-			free(d->devpath);
-			free(d->pcipath);
+		if (read_dev(dirfd(dir), de->d_name, target, d) < 0)
 			continue;
-		}
-		read_ids(d, dirfd(dir));
-		snprintf(attr, sizeof(attr), "%s/iommu_group", d->addr);
-		k = readlinkat(dirfd(dir), attr, target, sizeof(target) - 1);
-		if (k > 0) {
-			target[k] = '\0';
-			d->iommu_group =
-			    atoi(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
-		}
-		if ((d->class >> 8) == 0x0300) {
-			snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
-			read_int_at(dirfd(dir), attr, &d->boot_vga);
-		}
-		/* only SR-IOV physical functions have it: one failed open for the others */
-		snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
-		read_int_at(dirfd(dir), attr, &d->sriov_numvfs);
-		read_sriov(d, dirfd(dir));
 		list->n++;
 	}
 	closedir(dir);
 	pci_list_finish(list);
 	scan_drivers(list);
-	list->have_i8042 = path_exists("/sys/bus/platform/devices/i8042") ||
-			   path_exists("/sys/bus/serio/devices/serio0");
+	list->have_i8042 = pci_have_i8042();
 out:
 	free(busdir);
 	return r;
@@ -356,4 +368,134 @@ char *pci_known_names(const struct pci_dev *d)
 	strv_free(&names);
 	free(dir);
 	return out;
+}
+
+/*
+ * Targeted reads, for one udev event: a device, its slot, its IOMMU group and the bridges above
+ * them, each read by name instead of listing every PCI function of the machine (SPEC §9).
+ */
+
+bool pci_have_i8042(void)
+{
+	return path_exists("/sys/bus/platform/devices/i8042") ||
+	       path_exists("/sys/bus/serio/devices/serio0");
+}
+
+/* One device by its name in /sys/bus/pci/devices, read as pci_scan() reads it. */
+static int read_one(int busfd, const char *addr, struct pci_dev *d)
+{
+	char target[PATH_MAX], attr[64];
+	ssize_t k;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	if (!pci_addr_valid(addr))
+		return -EINVAL;
+	k = readlinkat(busfd, addr, target, sizeof(target) - 1);
+	if (k < 0)
+		return -errno;
+	target[k] = '\0';
+	r = read_dev(busfd, addr, target, d);
+	if (r < 0)
+		return r;
+	/* the driver link names the driver whose folder lists the device (scan_drivers()) */
+	snprintf(attr, sizeof(attr), "%s/driver", d->addr);
+	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
+	if (k > 0) {
+		target[k] = '\0';
+		d->driver = xstrdup(strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+		d->vfio_variant = pci_driver_is_vfio_variant(d->driver);
+	}
+	return 0;
+}
+
+int pci_group_addrs(int group, struct strv *addrs)
+{
+	char *p = root_path("/sys/kernel/iommu_groups/%d/devices", group);
+	DIR *dir = opendir(p);
+	struct dirent *de;
+
+	free(p);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		if (pci_addr_valid(de->d_name))
+			strv_push(addrs, xstrdup(de->d_name));
+	closedir(dir);
+	strv_sort(addrs);
+	return 0;
+}
+
+/* Adds the device named addr unless the list has it; 0, or a negative errno (-ENOENT: none). */
+static int add_one(struct pci_list *list, size_t *cap, int busfd, const char *addr)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (streq(list->v[i].addr, addr))
+			return 0;
+	if (list->n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		list->v = xrealloc(list->v, *cap * sizeof(*list->v));
+	}
+	if (read_one(busfd, addr, &list->v[list->n]) < 0)
+		return -ENOENT;
+	list->n++;
+	return 0;
+}
+
+int pci_read_around(struct pci_list *list, const struct strv *addrs)
+{
+	int busfd;
+	size_t cap = 0, seeds;
+
+	memset(list, 0, sizeof(*list));
+	{
+		char *busdir = root_path("/sys/bus/pci/devices");
+		busfd = open(busdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		free(busdir);
+	}
+	if (busfd < 0)
+		return -errno;
+	for (size_t k = 0; k < addrs->n; k++)
+		add_one(list, &cap, busfd, addrs->v[k]);
+	/*
+	 * the other functions of each one's slot, the other members of its IOMMU group, and the
+	 * physical function of an SR-IOV VF (in another slot)
+	 */
+	seeds = list->n;
+	for (size_t i = 0; i < seeds; i++) {
+		struct strv group = { 0 };
+		char addr[16], attr[64], target[PATH_MAX];
+		int g = list->v[i].iommu_group;
+		ssize_t len;
+
+		for (unsigned f = 0; f < 8; f++) {
+			snprintf(addr, sizeof(addr), "%04x:%02x:%02x.%u", list->v[i].domain,
+				 list->v[i].bus, list->v[i].slot, f);
+			add_one(list, &cap, busfd, addr);
+		}
+		snprintf(attr, sizeof(attr), "%s/physfn", list->v[i].addr);
+		len = readlinkat(busfd, attr, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			add_one(list, &cap, busfd,
+				strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+		}
+		if (g >= 0 && pci_group_addrs(g, &group) == 0)
+			for (size_t k = 0; k < group.n; k++)
+				add_one(list, &cap, busfd, group.v[k]);
+		strv_free(&group);
+	}
+	/* the bridges above every one of them: the PCI components of its device path */
+	for (size_t i = 0; i < list->n; i++) {
+		char *copy = xstrdup(list->v[i].devpath), *save = NULL;
+
+		for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+			if (pci_addr_valid(tok))
+				add_one(list, &cap, busfd, tok);
+		free(copy);
+	}
+	close(busfd);
+	pci_list_finish(list);
+	list->have_i8042 = pci_have_i8042();
+	return 0;
 }

@@ -17,3 +17,16 @@ int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);
 char *pci_sys_path(const struct pci_dev *d, const char *attr);
 /* Names a person knows the device by: "eth0 nvme0n1 card0", or NULL. */
 char *pci_known_names(const struct pci_dev *d);
+
+/*
+ * One udev event's devices (SPEC §9): each of addrs, the other functions of its slot, the other
+ * members of its IOMMU group, its physical function if it is an SR-IOV VF, and the bridges above
+ * them all, read by name; never a listing of every PCI function. Names that are no device are
+ * skipped. have_iommu says only whether these devices have groups: the caller knows the machine's
+ * (the summary, state.h).
+ */
+int pci_read_around(struct pci_list *list, const struct strv *addrs);
+/* The PCI devices of IOMMU group N (/sys/kernel/iommu_groups/N/devices), sorted. */
+int pci_group_addrs(int group, struct strv *addrs);
+/* The machine has a PS/2 keyboard controller (i8042): two lookups by name. */
+bool pci_have_i8042(void);

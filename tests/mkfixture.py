@@ -28,6 +28,7 @@ import sys
 import tempfile
 
 KVER = "6.1.0-fixture"
+BOOT_ID = "5c0a7e3d-1f2b-4c6d-8e9a-0b1c2d3e4f5a"
 MARKER = ".mkfixture"          # written at the top of every tree; guards the rm -r of DIR
 DEPMOD = "/usr/sbin/depmod"
 
@@ -726,6 +727,9 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
     t.file("sys/bus/pci/drivers_autoprobe", "1\n")
     t.file("sys/bus/pci/rescan")
     t.file("proc/sys/kernel/osrelease", KVER + "\n")
+    # this boot's id: /run/vfio-claim/summary is valid for the boot that wrote it
+    t.mkdir("proc/sys/kernel/random")
+    t.file("proc/sys/kernel/random/boot_id", BOOT_ID + "\n")
     t.file("proc/cmdline", (cmdline if cmdline is not None else machine["cmdline"]) + "\n")
     # init's root is this root: the program does not run in a chroot (rootdev_in_chroot())
     t.mkdir("proc/1")
