@@ -27,6 +27,17 @@ cleanup() {
 trap cleanup EXIT
 
 has() { grep -qxF -- "$1" "$2"; }
+# export_valid FILE: the <hostdev> elements of `export libvirt`, in a minimal domain, validate
+export_valid() {
+	local xml=$WORK/domain.xml
+	[[ -s "$1" ]] || return 1
+	{
+		echo "<domain type='kvm'><name>t</name><memory>1048576</memory><os><type>hvm</type></os><devices>"
+		cat "$1"
+		echo "</devices></domain>"
+	} >"$xml"
+	virt-xml-validate "$xml" domain >/dev/null 2>&1
+}
 has_re() { grep -qE -- "$1" "$2"; }
 lacks_re() { ! grep -qE -- "$1" "$2"; }
 
@@ -62,6 +73,7 @@ run_flavor() { # FLAVOR DEB
 	out=$WORK/$fl-claim
 	echo claim >"$WORK/mode"
 	"$HERE/boot.sh" "$img" --script "$HERE/guest-claim.sh" --file "$WORK/mode" --out "$out" \
+		--file /usr/share/bash-completion/bash_completion \
 		--when '^VFIO-TEST-READY-FOR-HOTPLUG$' 'device_add e1000e,bus=rp1,id=hot1' \
 		--when '^VFIO-TEST-READY-FOR-HOTPLUG$' 'device_add e1000e,bus=rp2,id=hot2' \
 		"${DEVICES[@]}" >/dev/null 2>&1 || true
@@ -95,6 +107,16 @@ run_flavor() { # FLAVOR DEB
 		has_re "^CHECK status 0000:00:04.0 initramfs claimed yes$" "$o"
 	check "$fl: /dev/vfio/N has the configured group and mode" has "CHECK devvfio kvm 660" "$o"
 	check "$fl: no configuration errors at boot" lacks_re "^CHECK config-error" "$o"
+	check "$fl: doctor: the IOMMU is on" has_re "^CHECK doctor ok +iommu " "$o"
+	check "$fl: doctor: this boot's initramfs ran vfio-claim and is current" \
+		has_re "^CHECK doctor (ok|warn) +initramfs " "$o"
+	check "$fl: doctor: interrupt remapping (intremap=on)" \
+		has_re "^CHECK doctor ok +interrupt-remapping " "$o"
+	# claimed: the NIC, the USB controller and the data NVMe (late)
+	check "$fl: export libvirt: one <hostdev> per claimed device" has "CHECK export-libvirt 3" "$o"
+	check "$fl: ...valid against libvirt's domain schema" export_valid "$out/artifacts/hostdevs.xml"
+	check "$fl: the installed bash completion completes 'rel' to 'release'" \
+		has "CHECK completion rel release" "$o"
 	check "$fl: hot-plugged NIC matching the policy is claimed by udev" \
 		has "CHECK hotplug 0000:02:00.0 vfio-pci" "$o"
 	check "$fl: ...at the udev stage" has "CHECK hotstatus 0000:02:00.0 udev claimed" "$o"

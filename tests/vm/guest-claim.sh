@@ -49,6 +49,21 @@ g=$(group_of 0000:00:02.0)
 echo "CHECK devvfio $(stat -c '%G %a' "/dev/vfio/$g" 2>&1)"
 ls -ln /dev/vfio/
 
+echo "== doctor, export, completion"
+vfio-claim doctor | sed 's/^/CHECK doctor /'
+vfio-claim export libvirt >/root/out/hostdevs.xml
+echo "CHECK export-libvirt $(grep -c '<hostdev ' /root/out/hostdevs.xml)"
+# the installed completion, with bash-completion's own functions (the host's copy: the guest is
+# a minimal system without the package)
+if [[ -r /root/test/bash_completion ]]; then
+	# shellcheck disable=SC2016
+	echo "CHECK completion rel $(bash -c 'source /root/test/bash_completion
+		source /usr/share/bash-completion/completions/vfio-claim
+		COMP_WORDS=(vfio-claim rel) COMP_CWORD=1 COMP_LINE="vfio-claim rel" COMP_POINT=14
+		_vfio_claim
+		echo "${COMPREPLY[*]}"' 2>&1)"
+fi
+
 echo "== hot-plug"
 echo "VFIO-TEST-READY-FOR-HOTPLUG"
 wait_driver 0000:02:00.0
