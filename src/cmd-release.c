@@ -6,6 +6,7 @@
 
 #include "bind.h"
 #include "cmd.h"
+#include "devobj.h"
 #include "log.h"
 
 static bool held_by_vfio(const struct pci_dev *d)
@@ -19,7 +20,7 @@ static bool held_by_vfio(const struct pci_dev *d)
 	return r;
 }
 
-static int release_one(struct session *s, struct pci_dev *d)
+static int release_one(struct session *s, struct pci_dev *d, bool json)
 {
 	struct bind_error err = { { 0 } };
 	struct kv st = { 0 };
@@ -42,10 +43,12 @@ static int release_one(struct session *s, struct pci_dev *d)
 		ret = r;
 		goto out;
 	}
+	/* with --json, stdout is the JSON document */
 	if (d->driver)
-		printf("%s: released, now bound to '%s'\n", d->addr, d->driver);
+		fprintf(json ? stderr : stdout, "%s: released, now bound to '%s'\n", d->addr,
+			d->driver);
 	else
-		printf("%s: released; no host driver took it\n", d->addr);
+		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", "released");
@@ -83,7 +86,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	struct selector *sels = NULL;
 	size_t nsels = 0;
 	struct session s;
-	bool all = false;
+	bool all = false, *mine;
 	int c, failed = 0, matched = 0;
 
 	while ((c = cmd_getopt(cmd, opts, argc, argv, "a", longopts)) != CMD_OPT_END) {
@@ -109,6 +112,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
+	mine = xcalloc(s.devs.n + 1, sizeof(bool)); /* the devices this release touched */
 	for (size_t i = 0; i < s.devs.n; i++) {
 		struct pci_dev *d = &s.devs.v[i];
 		bool want = all;
@@ -118,9 +122,29 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (!want || !held_by_vfio(d))
 			continue;
 		matched++;
-		if (release_one(&s, d) < 0)
+		mine[i] = true;
+		if (release_one(&s, d, opts->json) < 0)
 			failed++;
 	}
+	if (opts->json) {
+		struct names *db = names_open();
+		struct jsonw w;
+
+		/* the plan as it stands after these releases */
+		strv_free(&s.released);
+		state_released(&s.released);
+		session_plan(&s, NULL);
+		jsonw_init(&w, stdout);
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "devices");
+		for (size_t i = 0; i < s.devs.n; i++)
+			if (mine[i])
+				devobj_json(&w, NULL, &s, db, i);
+		jsonw_array_close(&w);
+		jsonw_object_close(&w);
+		names_close(db);
+	}
+	free(mine);
 	if (!matched && !all) {
 		log_error("no device matching the selectors is held by vfio-pci");
 		failed++;

@@ -4,12 +4,37 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "devobj.h"
 #include "json.h"
 #include "log.h"
+
+/* A device with an entry of this boot that is gone since (unplugged): what its entry says. */
+static const struct pci_dev *gone_device(struct pci_dev *d, const char *addr, const struct kv *st)
+{
+	unsigned long v;
+	const char *ids = kv_get(st, "ids"), *class = kv_get(st, "class");
+
+	memset(d, 0, sizeof(*d));
+	pci_dev_set_addr(d, addr);
+	d->iommu_group = -1;
+	d->boot_vga = -1;
+	d->parent = -1;
+	d->sriov_numvfs = -1;
+	if (ids && strlen(ids) == 9 && parse_hex(ids, 4, 0xffff, &v)) {
+		d->vendor = (uint16_t)v;
+		if (parse_hex(ids + 5, 4, 0xffff, &v))
+			d->device = (uint16_t)v;
+	}
+	if (class && parse_hex(class, strlen(class), 0xffffff, &v))
+		d->class = (uint32_t)v;
+	return d;
+}
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct strv addrs = { 0 };
+	struct names *db = NULL;
+	struct pci_dev gone;
 	struct jsonw w;
 	struct session s;
 	char *errors = NULL, *stale;
@@ -27,14 +52,17 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			strv_push(&addrs, xstrdup(s.devs.v[i].addr));
 	strv_sort(&addrs);
 	state_read_file("config-errors", &errors);
+	session_plan(&s, NULL);
+	if (opts->json)
+		db = names_open();
 
 	jsonw_init(&w, stdout);
 	if (opts->json) {
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
 	} else
-		printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", "DEVICE", "STAGE", "STATE",
-		       "HOST_DRIVER", "DRIVER", "HOLDS", "RULE");
+		printf("%-12s %-9s %-9s %-14s %-10s %-5s %-10s %s\n", "DEVICE", "STAGE", "STATE",
+		       "HOST_DRIVER", "DRIVER", "HOLDS", "TAG", "RULE");
 	for (size_t k = 0; k < addrs.n; k++) {
 		struct kv st = { 0 };
 		int i = pci_find(&s.devs, addrs.v[k]);
@@ -65,23 +93,30 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		       late_storage(&s.devs.v[i], stage, kv_get(&st, "taken_from"));
 
 		if (opts->json) {
-			jsonw_object_open(&w, NULL);
-			jsonw_string(&w, "device", addrs.v[k]);
-			jsonw_string(&w, "stage", stage);
-			jsonw_string(&w, "state", state);
-			jsonw_string(&w, "host_driver", has ? kv_get(&st, "host_driver") : NULL);
-			jsonw_string(&w, "driver", driver);
+			struct devinfo di;
+
+			if (i >= 0)
+				devinfo_get(&di, &s, db, (size_t)i);
+			else
+				devinfo_get_dev(&di, &s, db, gone_device(&gone, addrs.v[k], &st));
+			/* status says what this boot did: its own view of the stage and rule */
+			di.stage = stage;
+			di.rule = rule;
+			devinfo_json_open(&w, NULL, &di);
+			jsonw_bool(&w, "present", i >= 0);
 			jsonw_bool(&w, "holds", holds);
-			jsonw_string(&w, "rule", rule);
-			jsonw_string(&w, "tag", has ? kv_get(&st, "tag") : NULL);
 			jsonw_string(&w, "time", has ? kv_get(&st, "time") : NULL);
 			jsonw_string(&w, "error", has ? kv_get(&st, "error") : NULL);
 			jsonw_string(&w, "note", late ? LATE_STORAGE : NULL);
 			jsonw_object_close(&w);
+			devinfo_free(&di);
 		} else {
-			printf("%-12s %-9s %-9s %-14s %-10s %-5s %s\n", addrs.v[k], stage,
+			const char *tag = has ? kv_get(&st, "tag") : NULL;
+
+			printf("%-12s %-9s %-9s %-14s %-10s %-5s %-10s %s\n", addrs.v[k], stage,
 			       state ? state : "?", has ? kv_get(&st, "host_driver") ?: "?" : "?",
-			       driver ? driver : "none", holds ? "yes" : "no", rule);
+			       driver ? driver : "none", holds ? "yes" : "no",
+			       tag && *tag ? tag : "-", rule);
 			if (has && kv_get(&st, "error"))
 				printf("\terror: %s\n", kv_get(&st, "error"));
 			if (late)
@@ -103,6 +138,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (errors)
 			printf("configuration errors at boot:\n%s\n", errors);
 	}
+	names_close(db);
 	free(errors);
 	free(stale);
 	strv_free(&addrs);

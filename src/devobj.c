@@ -104,10 +104,14 @@ static void walk_names(int fd0, const char *dirname, int depth, struct strv *out
 
 void devobj_attached_names(const struct pci_dev *d, struct strv *out)
 {
-	char *path = pci_sys_path(d, NULL);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct strv all = { 0 };
+	char *path;
+	int fd;
 
+	if (!d->devpath)
+		return; /* not in sysfs (a device gone since its claim) */
+	path = pci_sys_path(d, NULL);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(path);
 	if (fd >= 0)
 		walk_names(fd, "", 0, &all);
