@@ -99,9 +99,6 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 				devinfo_get(&di, &s, db, (size_t)i);
 			else
 				devinfo_get_dev(&di, &s, db, gone_device(&gone, addrs.v[k], &st));
-			/* status says what this boot did: its own view of the stage and rule */
-			di.stage = stage;
-			di.rule = rule;
 			devinfo_json_open(&w, NULL, &di);
 			jsonw_bool(&w, "present", i >= 0);
 			jsonw_bool(&w, "holds", holds);

@@ -122,6 +122,15 @@ void devobj_attached_names(const struct pci_dev *d, struct strv *out)
 	strv_free(&all);
 }
 
+/* One of the values a state entry's key may hold (what state.c and session.c write), or NULL. */
+static const char *known(const char *value, const char *const *values)
+{
+	for (size_t i = 0; value && values[i]; i++)
+		if (streq(value, values[i]))
+			return values[i];
+	return NULL;
+}
+
 /* A value of a state entry, "none" and "" read as unknown. */
 static const char *entry_get(const struct kv *kv, const char *key)
 {
@@ -133,6 +142,8 @@ static const char *entry_get(const struct kv *kv, const char *key)
 static void gather(struct devinfo *di, struct session *s, struct names *db, const struct pci_dev *d,
 		   const struct verdict *v)
 {
+	static const char *const states[] = { "claimed", "held", "failed", "released", NULL };
+	static const char *const stages[] = { "initramfs", "udev", "manual", NULL };
 	const char *es, *why;
 	bool vfio = pci_on_vfio(d);
 
@@ -157,9 +168,9 @@ static void gather(struct devinfo *di, struct session *s, struct names *db, cons
 
 	if (state_read(d->addr, &di->entry) < 0)
 		memset(&di->entry, 0, sizeof(di->entry));
-	es = kv_get(&di->entry, "state");
+	es = known(kv_get(&di->entry, "state"), states);
 	if (es) {
-		di->stage = entry_get(&di->entry, "stage");
+		di->stage = known(kv_get(&di->entry, "stage"), stages);
 		di->host_driver = entry_get(&di->entry, "host_driver");
 		if (streq(es, "claimed") && !vfio)
 			di->state = "lost";
