@@ -44,10 +44,22 @@ static void set_static(struct verdict *v, enum decision d, const char *reason)
 	v->own_reason = false;
 }
 
-static const char usb_reason[] =
-    "last USB controller left to the host, and the machine has no PS/2 keyboard controller "
-    "(i8042): the keyboard would be lost; set 'option keep-usb=0' or name it by address with "
-    "'force' to claim it";
+#define USB_REASON                                                                                 \
+	"last USB controller left to the host, and the machine has no PS/2 keyboard controller "   \
+	"(i8042): the keyboard would be lost; set 'option keep-usb=0' or %s to claim it"
+#define FORCE_HINT "name it by address with 'force'"
+
+static char *force_hint(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in);
+
+static char *usb_reason(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in)
+{
+	char *hint = force_hint(v, d, in), *r = xasprintf(USB_REASON, hint);
+
+	free(hint);
+	return r;
+}
 
 /* The first selector of the rule that matches, or NULL. */
 static const struct selector *rule_match(const struct rule *r, const struct pci_dev *d)
@@ -87,40 +99,65 @@ static bool is_released(const struct plan_input *in, const char *addr)
 	       bsearch(&addr, in->released->v, in->released->n, sizeof(char *), strv_cmp) != NULL;
 }
 
-/* A safety rule of the device itself, or NULL. */
-static char *veto(const struct pci_dev *d, const struct plan_input *in)
+/*
+ * How to claim a vetoed device anyway: 'force' counts only on a claim that names it by address,
+ * so a device a claim line already names by address needs just the word on that line.
+ * v: the device's verdict, or NULL for a device that only goes along with another.
+ */
+static char *force_hint(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in)
 {
+	const struct rules *claims = &in->cfg->claims;
+
+	if (!v || !v->selected)
+		return xstrdup(FORCE_HINT);
+	if (in->manual && rule_match(in->manual, d))
+		return xasprintf("run 'vfio-claim claim --force %s'", d->addr);
+	for (size_t r = 0; r < claims->n && !in->cfg->off; r++) {
+		const struct rule *rule = &claims->v[r];
+
+		/* the kernel command line has no 'force' */
+		if (streq(rule->origin, "cmdline"))
+			continue;
+		for (size_t k = 0; k < rule->nsels; k++)
+			if (rule->sels[k].kind == SEL_ADDR && selector_match(&rule->sels[k], d))
+				return xasprintf("add 'force' to its claim at %s", rule->origin);
+	}
+	return xstrdup(FORCE_HINT);
+}
+
+/* A safety rule of the device itself, or NULL. v as for force_hint(). */
+static char *veto(const struct pci_dev *d, const struct plan_input *in, const struct verdict *v)
+{
+	char *hint = force_hint(v, d, in), *r = NULL;
 	const struct config *cfg = in->cfg;
 	const struct protected_list *prot = in->protected;
 	const char *why;
 
 	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
-		return xstrdup(
-		    "boot VGA device: the console would go dark; set 'option "
-		    "allow-boot-vga=yes' or name it by address with 'force' to claim it");
-	why = protected_why(prot, d->addr);
-	if (why)
-		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
-				 "claim it anyway",
-				 why);
+		r = xasprintf("boot VGA device: the console would go dark; set 'option "
+			      "allow-boot-vga=yes' or %s to claim it",
+			      hint);
+	else if ((why = protected_why(prot, d->addr)))
+		r = xasprintf("%s: the host would lose it; %s to claim it anyway", why, hint);
 	/*
 	 * root= names a device nobody can find yet (the initramfs before its storage driver is
 	 * loaded) and no record says which it is: any storage controller might carry it.
 	 */
-	if (prot && prot->unresolved && !prot->have_record &&
-	    (pci_categories(d->class) & CAT_STORAGE))
-		return xasprintf(
-		    "storage controller, and the root file system '%s' is not found yet "
-		    "and no /etc/vfio-claim/root-devices record says where it is: it "
-		    "may carry it; rebuild the initramfs on the running system to "
-		    "record the root device, or name it by address with 'force'",
-		    prot->unresolved);
-	if (d->sriov_numvfs > 0)
-		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "
-				 "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
-				 "the virtual functions",
-				 d->sriov_numvfs);
-	return NULL;
+	else if (prot && prot->unresolved && !prot->have_record &&
+		 (pci_categories(d->class) & CAT_STORAGE))
+		r = xasprintf("storage controller, and the root file system '%s' is not found yet "
+			      "and no /etc/vfio-claim/root-devices record says where it is: it "
+			      "may carry it; rebuild the initramfs on the running system to "
+			      "record the root device, or %s",
+			      prot->unresolved, hint);
+	else if (d->sriov_numvfs > 0)
+		r = xasprintf("SR-IOV physical function with %d virtual functions enabled: "
+			      "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
+			      "the virtual functions",
+			      d->sriov_numvfs);
+	free(hint);
+	return r;
 }
 
 /* Members of each device's IOMMU group: idx[first[i] .. first[i] + count[i]) */
@@ -201,7 +238,8 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		 * that its reason stays true and its state entry is kept (or repaired).
 		 */
 		if (!plan->v[j].released && !excluded[j] &&
-		    (*with = slot_companion(plan, devs, mem, nmem, j)) && (why = veto(m, in))) {
+		    (*with = slot_companion(plan, devs, mem, nmem, j)) &&
+		    (why = veto(m, in, NULL))) {
 			free(why);
 			*with = 0;
 		}
@@ -223,7 +261,7 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		return xasprintf("IOMMU group %d also holds %s (%s, class 0x%06x), which is not "
 				 "selected: claim it too, or set 'option group-policy=whole'",
 				 g, m->addr, pci_category_name(m), m->class);
-	why = veto(m, in);
+	why = veto(m, in, NULL);
 	if (!why)
 		return NULL;
 	{
@@ -368,7 +406,7 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 		    xasprintf("selected by %s ('%s'), but released by hand this boot (vfio-claim "
 			      "release): 'vfio-claim claim %s' or the next boot takes it again",
 			      v->rule->origin, sel->text, d->addr));
-	} else if (!v->forced && (why = veto(d, in)))
+	} else if (!v->forced && (why = veto(d, in, v)))
 		set(v, DEC_REFUSE, why);
 	else
 		set(v, DEC_CLAIM,
@@ -403,7 +441,8 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 		for (size_t i = 0; i < n; i++) {
 			decide(&plan->v[i], &devs->v[i], in, &excluded[i]);
 			if (usb_veto[i])
-				set_static(&plan->v[i], DEC_REFUSE, usb_reason);
+				set(&plan->v[i], DEC_REFUSE,
+				    usb_reason(&plan->v[i], &devs->v[i], in));
 		}
 		if (devs->have_iommu)
 			resolve_groups(plan, in, excluded, &gr);

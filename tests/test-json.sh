@@ -11,6 +11,7 @@ SCHEMA="$TESTS_DIR/../docs/vfio-claim.schema.json"
 # schema's definition DOC (list, check, status, claim, release, root-devices) and the whole schema
 validate() {
     python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+    # shellcheck disable=SC2016 # "$defs" is JSON Schema's, not the shell's
     python3 -c '
 import json, sys
 import jsonschema
