@@ -172,10 +172,14 @@ static void gather(struct devinfo *di, struct session *s, struct names *db, cons
 	if (es) {
 		di->stage = known(kv_get(&di->entry, "stage"), stages);
 		di->host_driver = entry_get(&di->entry, "host_driver");
+		/* claimed: on vfio-pci now; held: no driver, our override keeps host drivers
+		 * away; lost: either of them, and a host driver has it now */
 		if (streq(es, "claimed") && !vfio)
 			di->state = "lost";
 		else if (streq(es, "held") && vfio)
 			di->state = "claimed";
+		else if (streq(es, "held") && d->driver)
+			di->state = "lost";
 		else
 			di->state = es;
 	} else if (vfio) {
