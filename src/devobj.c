@@ -229,6 +229,12 @@ void devinfo_free(struct devinfo *di)
 	memset(di, 0, sizeof(*di));
 }
 
+/* A string member; an empty one (an empty pci.ids name or comm) is unknown too: null. */
+static void text(struct jsonw *w, const char *key, const char *value)
+{
+	jsonw_string(w, key, value && *value ? value : NULL);
+}
+
 void devinfo_json_open(struct jsonw *w, const char *key, const struct devinfo *di)
 {
 	const struct pci_dev *d = di->dev;
@@ -243,40 +249,42 @@ void devinfo_json_open(struct jsonw *w, const char *key, const struct devinfo *d
 	jsonw_stringf(w, "device_id", "%04x", d->device);
 	jsonw_stringf(w, "subsystem_vendor_id", "%04x", d->subvendor);
 	jsonw_stringf(w, "subsystem_device_id", "%04x", d->subdevice);
-	jsonw_string(w, "vendor_name", di->vendor_name);
-	jsonw_string(w, "device_name", di->device_name);
+	text(w, "vendor_name", di->vendor_name);
+	text(w, "device_name", di->device_name);
 	jsonw_stringf(w, "class", "0x%06x", d->class);
 	jsonw_string(w, "category", pci_category_name(d));
 	if (d->iommu_group >= 0)
 		jsonw_int(w, "iommu_group", d->iommu_group);
 	else
 		jsonw_null(w, "iommu_group");
-	jsonw_string(w, "driver", d->driver);
-	jsonw_string(w, "decision", di->decision);
-	jsonw_string(w, "reason", di->reason);
-	jsonw_string(w, "tag", di->tag);
+	text(w, "driver", d->driver);
+	text(w, "decision", di->decision);
+	text(w, "reason", di->reason);
+	text(w, "tag", di->tag);
 	jsonw_array_open(w, "names");
 	for (size_t i = 0; i < di->names.n; i++)
-		jsonw_string(w, NULL, di->names.v[i]);
+		if (*di->names.v[i])
+			jsonw_string(w, NULL, di->names.v[i]);
 	jsonw_array_close(w);
 	jsonw_array_open(w, "protected_by");
 	for (size_t i = 0; i < di->protected_by.n; i++)
-		jsonw_string(w, NULL, di->protected_by.v[i]);
+		if (*di->protected_by.v[i])
+			jsonw_string(w, NULL, di->protected_by.v[i]);
 	jsonw_array_close(w);
 	jsonw_array_open(w, "holders");
 	for (size_t i = 0; i < di->nholders; i++) {
 		jsonw_object_open(w, NULL);
 		jsonw_int(w, "pid", di->holders[i].pid);
-		jsonw_string(w, "command", di->holders[i].command);
-		jsonw_string(w, "vm", di->holders[i].vm);
+		text(w, "command", di->holders[i].command);
+		text(w, "vm", di->holders[i].vm);
 		jsonw_object_close(w);
 	}
 	jsonw_array_close(w);
-	jsonw_string(w, "state", di->state);
-	jsonw_string(w, "stage", di->stage);
-	jsonw_string(w, "host_driver", di->host_driver);
-	jsonw_string(w, "rule", di->rule);
-	jsonw_string(w, "path", d->pcipath);
+	text(w, "state", di->state);
+	text(w, "stage", di->stage);
+	text(w, "host_driver", di->host_driver);
+	text(w, "rule", di->rule);
+	text(w, "path", d->pcipath);
 }
 
 void devobj_json(struct jsonw *w, const char *key, struct session *s, struct names *db, size_t i)

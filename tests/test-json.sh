@@ -176,6 +176,10 @@ test_invalid_utf8_in_names_configuration_and_processes_stays_valid_json() {
     ln -s /dev/vfio/7 "$ROOT/proc/77/fd/3"
     printf 'qemu\xff\n' >"$ROOT/proc/77/comm"
     printf 'qemu-system-x86_64\0-name\0guest=vm-\xf5\x80,debug-threads=on\0' >"$ROOT/proc/77/cmdline"
+    # and one whose command is empty: unknown, null, never ""
+    mkdir -p "$ROOT/proc/78/fd"
+    ln -s /dev/vfio/7 "$ROOT/proc/78/fd/3"
+    : >"$ROOT/proc/78/comm"
     local doc
     for doc in list status root-devices; do
         run --json "$doc"
@@ -191,6 +195,7 @@ assert g["vendor_name"] == "NVIDIA \ufffd Corporation" and g["device_name"] == "
 e = d["0000:00:1f.6"]
 assert "eth\ufffd\ufffd" in e["names"], e
 assert e["holders"][0]["command"] == "qemu\ufffd" and e["holders"][0]["vm"].startswith("vm-\ufffd"), e
+assert e["holders"][1] == {"pid": 78, "command": None, "vm": None}, e
 ' <<<"$OUT" || fail "invalid bytes are not replaced by U+FFFD"
     run --json release 00:1f.6
     assert_rc 1 # held by the process
