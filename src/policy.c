@@ -126,32 +126,39 @@ static char *force_hint(const struct verdict *v, const struct pci_dev *d,
 	return xstrdup(FORCE_HINT);
 }
 
-/* A safety rule of the device itself, or NULL. v as for force_hint(). */
+/*
+ * A safety rule of the device itself, or NULL. v as for force_hint(), which is asked only when
+ * a rule applies: the plan of a machine of thousands of functions stays cheap.
+ */
 static char *veto(const struct pci_dev *d, const struct plan_input *in, const struct verdict *v)
 {
-	char *hint = force_hint(v, d, in), *r = NULL;
 	const struct config *cfg = in->cfg;
 	const struct protected_list *prot = in->protected;
+	char *hint = NULL, *r = NULL;
 	const char *why;
 
-	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
+	if (d->boot_vga == 1 && !cfg->allow_boot_vga) {
+		hint = force_hint(v, d, in);
 		r = xasprintf("boot VGA device: the console would go dark; set 'option "
 			      "allow-boot-vga=yes' or %s to claim it",
 			      hint);
-	else if ((why = protected_why(prot, d->addr)))
+	} else if ((why = protected_why(prot, d->addr))) {
+		hint = force_hint(v, d, in);
 		r = xasprintf("%s: the host would lose it; %s to claim it anyway", why, hint);
+	}
 	/*
 	 * root= names a device nobody can find yet (the initramfs before its storage driver is
 	 * loaded) and no record says which it is: any storage controller might carry it.
 	 */
 	else if (prot && prot->unresolved && !prot->have_record &&
-		 (pci_categories(d->class) & CAT_STORAGE))
+		 (pci_categories(d->class) & CAT_STORAGE)) {
+		hint = force_hint(v, d, in);
 		r = xasprintf("storage controller, and the root file system '%s' is not found yet "
 			      "and no /etc/vfio-claim/root-devices record says where it is: it "
 			      "may carry it; rebuild the initramfs on the running system to "
 			      "record the root device, or %s",
 			      prot->unresolved, hint);
-	else if (d->sriov_numvfs > 0)
+	} else if (d->sriov_numvfs > 0)
 		r = xasprintf("SR-IOV physical function with %d virtual functions enabled: "
 			      "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
 			      "the virtual functions",
