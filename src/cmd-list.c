@@ -36,11 +36,13 @@ static const struct column {
 	[COL_IDS] = { "IDS", 9, 0 },
 	[COL_DRIVER] = { "DRIVER", 0.1, 0 },
 	[COL_STATE] = { "STATE", 0.1, 0 },
-	[COL_TAG] = { "TAG", 0.1, SCOLS_FL_TRUNC },
-	[COL_USED_BY] = { "USED-BY", 0.1, SCOLS_FL_TRUNC },
-	[COL_ATTACHED] = { "ATTACHED", 0.1, SCOLS_FL_TRUNC },
-	[COL_NAME] = { "NAME", 0.3, SCOLS_FL_TRUNC },
-	[COL_REASON] = { "REASON", 0.4, SCOLS_FL_TRUNC },
+	/* on a narrow terminal the name is cut and the reason wraps within its column: the
+	 * columns a person acts on (state, tag, holder, attached names) are never cut */
+	[COL_TAG] = { "TAG", 0.1, 0 },
+	[COL_USED_BY] = { "USED-BY", 0.1, 0 },
+	[COL_ATTACHED] = { "ATTACHED", 0.1, 0 },
+	[COL_NAME] = { "NAME", 0.2, SCOLS_FL_TRUNC },
+	[COL_REASON] = { "REASON", 0.3, SCOLS_FL_WRAP },
 };
 
 /*
