@@ -144,7 +144,7 @@ static void gather(struct devinfo *di, struct session *s, struct names *db, cons
 {
 	static const char *const states[] = { "claimed", "held", "failed", "released", NULL };
 	static const char *const stages[] = { "initramfs", "udev", "manual", NULL };
-	const char *es, *why;
+	const char *es;
 	bool vfio = pci_on_vfio(d);
 
 	memset(di, 0, sizeof(*di));
@@ -152,9 +152,15 @@ static void gather(struct devinfo *di, struct session *s, struct names *db, cons
 	if (db)
 		names_lookup(db, d->vendor, d->device, &di->vendor_name, &di->device_name);
 	devobj_attached_names(d, &di->names);
-	why = protected_why(&s->protected, d->addr);
-	if (why)
-		strv_push(&di->protected_by, xstrdup(why));
+	for (size_t k = 0; k < s->protected.n; k++) {
+		const struct protected_dev *p = &s->protected.v[k];
+
+		if (!streq(p->addr, d->addr))
+			continue;
+		strv_push(&di->protected_by, xstrdup(p->why));
+		for (size_t j = 0; j < p->more.n; j++)
+			strv_push(&di->protected_by, xstrdup(p->more.v[j]));
+	}
 	if (v) {
 		di->decision = decision_name(v->decision);
 		di->reason = v->reason;

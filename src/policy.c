@@ -85,8 +85,10 @@ const char *protected_why(const struct protected_list *p, const char *addr)
 
 void protected_free(struct protected_list *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].why);
+		strv_free(&p->v[i].more);
+	}
 	free(p->v);
 	free(p->unresolved);
 	strv_free(&p->bad_record_lines);

@@ -22,7 +22,8 @@ rebind() {
 
 test_list_marks_the_disks_the_host_needs_with_why() {
     fixture desktop-home
-    printf '%s\n' "UUID=6b2d4f81-0a3c-4e5b-8d7f-9e1a2b3c4d5e /home ext4 defaults 0 2" >"$ROOT/etc/fstab"
+    printf '%s\n' "UUID=6b2d4f81-0a3c-4e5b-8d7f-9e1a2b3c4d5e /home ext4 defaults 0 2" \
+        "UUID=0f9e8d7c-6b5a-4c3d-9e2f-1a0b9c8d7e6f none swap sw 0 0" >"$ROOT/etc/fstab"
     conf 10.conf "claim net"
     run list
     assert_rc 0
@@ -30,7 +31,12 @@ test_list_marks_the_disks_the_host_needs_with_why() {
     line_of 0000:3d:00.0 | grep -q " host .* /dev/nvme0n1 " || fail "the root disk is not marked"
     line_of 0000:00:17.0 | grep -q " - .* /dev/sda " || fail "the SATA disk is marked or unnamed"
     assert_out "0000:04:00.0: the host needs it: carries /home (from /etc/fstab)"
+    # every reason, not only the first
+    assert_out "0000:04:00.0: the host needs it: carries swap (from /etc/fstab)"
     line_of 0000:00:1f.6 | grep -q " selected " || fail "a selected NIC"
+    run --json list 04:00.0
+    [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["protected_by"])' <<<"$OUT")" = \
+        "['carries /home (from /etc/fstab)', 'carries swap (from /etc/fstab)']" ] || fail "protected_by"
 }
 
 test_list_names_the_guest_that_holds_the_group() {

@@ -122,6 +122,7 @@ static void protect(struct machine *m, const char *addr, const char *why)
 
 	m->prot.v = xrealloc(m->prot.v, (m->prot.n + 1) * sizeof(*m->prot.v));
 	p = &m->prot.v[m->prot.n++];
+	memset(p, 0, sizeof(*p));
 	full_addr(addr, p->addr);
 	p->why = xstrdup(why);
 }
