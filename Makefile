@@ -9,7 +9,7 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
              -Wno-unused-parameter -Werror=implicit-function-declaration
-PKGS      := libkmod libudev blkid
+PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "devobj.h"
 #include "json.h"
 #include "log.h"
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	struct strv claimed = { 0 };
+	size_t count[3] = { 0 };
 	struct session s;
 	char *stale;
 	int r;
@@ -21,37 +23,38 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return EXIT_RUNTIME;
 	session_plan(&s, NULL);
 	stale = session_stale_image();
+	for (size_t i = 0; i < s.devs.n; i++)
+		count[s.plan.v[i].decision]++;
 	if (opts->json) {
+		struct names *db = names_open();
 		struct jsonw w;
 
 		jsonw_init(&w, stdout);
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
-		for (size_t i = 0; i < s.devs.n; i++) {
-			const struct pci_dev *d = &s.devs.v[i];
-			const struct verdict *v = &s.plan.v[i];
-
-			jsonw_object_open(&w, NULL);
-			jsonw_string(&w, "device", d->addr);
-			jsonw_string(&w, "decision", decision_name(v->decision));
-			jsonw_string(&w, "reason", v->reason);
-			jsonw_string(&w, "category", pci_category_name(d));
-			jsonw_int(&w, "iommu_group", d->iommu_group);
-			jsonw_string(&w, "rule", v->rule ? v->rule->origin : NULL);
-			jsonw_object_close(&w);
-		}
+		for (size_t i = 0; i < s.devs.n; i++)
+			devobj_json(&w, NULL, &s, db, i);
 		jsonw_array_close(&w);
+		names_close(db);
 		jsonw_array_open(&w, "errors");
 		for (size_t i = 0; i < s.cfg.nerrors; i++) {
 			const struct config_error *e = &s.cfg.errors[i];
 
 			jsonw_object_open(&w, NULL);
 			jsonw_string(&w, "file", e->file);
-			jsonw_uint(&w, "line", e->line);
+			if (e->line)
+				jsonw_uint(&w, "line", e->line);
+			else
+				jsonw_null(&w, "line");
 			jsonw_string(&w, "message", e->message);
 			jsonw_object_close(&w);
 		}
 		jsonw_array_close(&w);
+		jsonw_object_open(&w, "summary");
+		jsonw_uint(&w, "claim", count[DEC_CLAIM]);
+		jsonw_uint(&w, "refuse", count[DEC_REFUSE]);
+		jsonw_uint(&w, "keep", count[DEC_KEEP]);
+		jsonw_object_close(&w);
 		jsonw_bool(&w, "off", s.cfg.off);
 		jsonw_string(&w, "stale_image", stale);
 		jsonw_object_close(&w);
@@ -65,6 +68,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (s.cfg.off)
 			printf("vfio_claim=off is on the kernel command line: no device is claimed "
 			       "this boot\n");
+		printf("%zu to claim, %zu refused, %zu kept%s\n", count[DEC_CLAIM],
+		       count[DEC_REFUSE], count[DEC_KEEP],
+		       s.cfg.nerrors ? "; the configuration has errors (below)" : "");
 	}
 	print_config_errors(&s.cfg);
 	/* the entries of this boot, not one lookup per device */

@@ -4,7 +4,30 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "devobj.h"
 #include "log.h"
+
+/* The devices the claim named or took along, as they are now (SPEC §3 device objects). */
+static void print_json(struct session *s, const struct rule *rule, const bool *handled)
+{
+	struct names *db = names_open();
+	struct jsonw w;
+
+	jsonw_init(&w, stdout);
+	jsonw_object_open(&w, NULL);
+	jsonw_array_open(&w, "devices");
+	for (size_t i = 0; i < s->devs.n; i++) {
+		bool named = false;
+
+		for (size_t k = 0; k < rule->nsels; k++)
+			named |= selector_match(&rule->sels[k], &s->devs.v[i]);
+		if (named || handled[i] || s->plan.v[i].rule == rule)
+			devobj_json(&w, NULL, s, db, i);
+	}
+	jsonw_array_close(&w);
+	jsonw_object_close(&w);
+	names_close(db);
+}
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
@@ -87,6 +110,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_error("no PCI device matches the selectors given");
 		failed++;
 	}
+	if (opts->json)
+		print_json(&s, &rule, handled);
 	free(handled);
 	session_close(&s);
 	rule_free(&rule);

@@ -1,123 +1,261 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* `list`: every PCI device, its group, category, driver, claim state and why. */
+/* `list`: every PCI device, one line each: group, category, driver, claim state, tag, names. */
+#include <errno.h>
+#include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "holders.h"
+#include "devobj.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
-#include "sysfs.h"
 
-static char *claim_state(const struct pci_dev *d, const struct kv *st)
+enum {
+	COL_DEVICE,
+	COL_GROUP,
+	COL_CATEGORY,
+	COL_IDS,
+	COL_DRIVER,
+	COL_STATE,
+	COL_TAG,
+	COL_USED_BY,
+	COL_ATTACHED,
+	COL_NAME,
+	COL_REASON
+};
+
+static const struct column {
+	const char *name;
+	double whint;
+	int flags;
+} columns[] = {
+	[COL_DEVICE] = { "DEVICE", 12, 0 },
+	[COL_GROUP] = { "GROUP", 5, SCOLS_FL_RIGHT },
+	[COL_CATEGORY] = { "CATEGORY", 8, 0 },
+	[COL_IDS] = { "IDS", 9, 0 },
+	[COL_DRIVER] = { "DRIVER", 0.1, 0 },
+	[COL_STATE] = { "STATE", 0.1, 0 },
+	/* on a narrow terminal the name is cut and the reason wraps within its column: the
+	 * columns a person acts on (state, tag, holder, attached names) are never cut */
+	[COL_TAG] = { "TAG", 0.1, 0 },
+	[COL_USED_BY] = { "USED-BY", 0.1, 0 },
+	[COL_ATTACHED] = { "ATTACHED", 0.1, 0 },
+	[COL_NAME] = { "NAME", 0.2, SCOLS_FL_TRUNC },
+	[COL_REASON] = { "REASON", 0.3, SCOLS_FL_WRAP },
+};
+
+/*
+ * The STATE column: what happened to it this boot; else "host" when the host needs it, or what
+ * the plan would do: "selected" (to be claimed), "refused" (selected, vetoed by a safety rule).
+ */
+static char *state_text(const struct devinfo *di)
 {
-	const char *state = kv_get(st, "state");
-	bool vfio = pci_on_vfio(d);
-
-	if (state && streq(state, "claimed") && vfio)
-		return xasprintf("claimed (%s)", kv_get(st, "stage") ?: "?");
-	if (state && streq(state, "claimed"))
-		return xstrdup("lost (no longer on vfio-pci)");
-	if (state && !streq(state, "claimed"))
-		return xstrdup(state);
-	if (vfio)
-		return xstrdup("claimed (kernel)");
+	if (di->state && (streq(di->state, "claimed") || streq(di->state, "held")))
+		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "?");
+	if (di->state)
+		return xstrdup(di->state);
+	if (di->protected_by.n)
+		return xstrdup("host");
+	if (di->decision && streq(di->decision, "refuse"))
+		return xstrdup("refused");
+	if (di->decision && streq(di->decision, "claim"))
+		return xstrdup("selected");
 	return xstrdup("-");
 }
 
-/* "Vendor Device" as lspci shows it, the vendor alone, or NULL */
-static char *display_name(const char *vendor, const char *device)
+/* "test-vm-1 (4242 qemu-system-x86)" for each holder, the guest's name first. */
+static char *used_by_text(const struct devinfo *di)
 {
-	if (!vendor && !device)
-		return NULL;
-	return xasprintf("%s%s%s", vendor ? vendor : "", vendor && device ? " " : "",
-			 device ? device : "");
+	char *out = NULL, *s;
+
+	for (size_t i = 0; i < di->nholders; i++) {
+		const struct holder *h = &di->holders[i];
+		const char *cmd = h->command ? h->command : "?";
+
+		if (h->vm)
+			s = xasprintf("%s%s%s (%d %s)", out ? out : "", out ? ", " : "", h->vm,
+				      h->pid, cmd);
+		else
+			s = xasprintf("%s%s%d %s", out ? out : "", out ? ", " : "", h->pid, cmd);
+		free(out);
+		out = s;
+	}
+	return out;
+}
+
+static char *join(const struct strv *sv, const char *sep)
+{
+	char *out = NULL, *s;
+
+	for (size_t i = 0; i < sv->n; i++) {
+		s = xasprintf("%s%s%s", out ? out : "", out ? sep : "", sv->v[i]);
+		free(out);
+		out = s;
+	}
+	return out;
+}
+
+static void set_cell(struct libscols_line *ln, size_t col, const char *text)
+{
+	scols_line_set_data(ln, col, text && *text ? text : "-");
+}
+
+static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose)
+{
+	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	const struct pci_dev *d = di->dev;
+	char buf[32], *state, *used_by, *attached, *name, *reason = NULL;
+
+	if (!ln)
+		return;
+	set_cell(ln, COL_DEVICE, d->addr);
+	snprintf(buf, sizeof(buf), "%d", d->iommu_group);
+	set_cell(ln, COL_GROUP, d->iommu_group >= 0 ? buf : NULL);
+	set_cell(ln, COL_CATEGORY, pci_category_name(d));
+	snprintf(buf, sizeof(buf), "%04x:%04x", d->vendor, d->device);
+	set_cell(ln, COL_IDS, buf);
+	set_cell(ln, COL_DRIVER, d->driver);
+	state = state_text(di);
+	set_cell(ln, COL_STATE, state);
+	set_cell(ln, COL_TAG, di->tag);
+	used_by = used_by_text(di);
+	set_cell(ln, COL_USED_BY, used_by);
+	attached = join(&di->names, ",");
+	set_cell(ln, COL_ATTACHED, attached);
+	/* as lspci names it: the vendor, then the device */
+	name = di->vendor_name || di->device_name
+		   ? xasprintf("%s%s%s", di->vendor_name ? di->vendor_name : "",
+			       di->vendor_name && di->device_name ? " " : "",
+			       di->device_name ? di->device_name : "")
+		   : NULL;
+	set_cell(ln, COL_NAME, name);
+	if (verbose && di->decision)
+		reason = xasprintf("%s: %s", di->decision, di->reason);
+	if (verbose)
+		set_cell(ln, COL_REASON, reason);
+	free(state);
+	free(used_by);
+	free(attached);
+	free(name);
+	free(reason);
+}
+
+/* A device the filters let through: any selector given, and the tag given. */
+static bool wanted(const struct pci_dev *d, const struct devinfo *di, const struct selector *sels,
+		   size_t nsels, const char *tag)
+{
+	bool match = nsels == 0;
+
+	for (size_t k = 0; k < nsels && !match; k++)
+		match = selector_match(&sels[k], d);
+	return match && (!tag || (di->tag && streq(di->tag, tag)));
 }
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
-	struct names *db;
+	static const struct option longopts[] = {
+		{ "tag", required_argument, NULL, 't' },
+		{},
+	};
+	struct libscols_table *tb = NULL;
+	struct selector *sels = NULL;
+	struct strv notes = { 0 };
+	const char *tag = NULL;
+	struct names *db = NULL;
+	size_t nsels = 0, shown = 0;
 	struct jsonw w;
 	struct session s;
-	int r;
+	int c, r = 0;
 
-	r = cmd_parse_plain(cmd, opts, argc, argv, false);
-	if (r >= 0)
-		return r;
-	if (session_open(&s) < 0)
-		return EXIT_RUNTIME;
+	while ((c = cmd_getopt(cmd, opts, argc, argv, "t:", longopts)) != CMD_OPT_END) {
+		if (c != 't')
+			return cmd_exit_code(c);
+		tag = optarg;
+	}
+	sels = xcalloc((size_t)(argc - optind) + 1, sizeof(*sels));
+	for (int i = optind; i < argc; i++) {
+		const char *why;
+
+		if (selector_parse(argv[i], &sels[nsels], &why) < 0) {
+			log_error("'%s': %s", argv[i], why);
+			r = EXIT_USAGE;
+			goto out_sels;
+		}
+		nsels++;
+	}
+	if (session_open(&s) < 0) {
+		r = EXIT_RUNTIME;
+		goto out_sels;
+	}
 	session_plan(&s, NULL);
 	db = names_open();
-	jsonw_init(&w, stdout);
 	if (opts->json) {
+		jsonw_init(&w, stdout);
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
-	} else
-		printf("%-12s %5s %-8s %-9s %-14s %-18s %s\n", "DEVICE", "GROUP", "CATEGORY", "IDS",
-		       "DRIVER", "STATE", "NAME");
+	} else {
+		tb = scols_new_table();
+		if (!tb) {
+			log_error("cannot make a table: %s", errstr(-ENOMEM));
+			r = EXIT_RUNTIME;
+			goto out;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(columns); k++)
+			if (k != COL_REASON || opts->verbose)
+				scols_table_new_column(tb, columns[k].name, columns[k].whint,
+						       columns[k].flags);
+	}
 	for (size_t i = 0; i < s.devs.n; i++) {
-		const struct pci_dev *d = &s.devs.v[i];
-		const struct verdict *v = &s.plan.v[i];
-		struct kv st = { 0 };
-		char *vendor_name, *device_name, *name, *names, *state, *holders = NULL;
-		char ids[16], group[16];
+		struct devinfo di;
 
-		state_read(d->addr, &st);
-		state = claim_state(d, &st);
-		names_lookup(db, d->vendor, d->device, &vendor_name, &device_name);
-		name = display_name(vendor_name, device_name);
-		names = pci_known_names(d);
-		if (d->iommu_group >= 0)
-			holders = holders_describe(session_holders(&s), d->iommu_group);
-		snprintf(ids, sizeof(ids), "%04x:%04x", d->vendor, d->device);
-		snprintf(group, sizeof(group), "%d", d->iommu_group);
+		devinfo_get(&di, &s, db, i);
+		if (!wanted(&s.devs.v[i], &di, sels, nsels, tag)) {
+			devinfo_free(&di);
+			continue;
+		}
+		shown++;
 		if (opts->json) {
-			jsonw_object_open(&w, NULL);
-			jsonw_string(&w, "device", d->addr);
-			jsonw_int(&w, "iommu_group", d->iommu_group);
-			jsonw_string(&w, "category", pci_category_name(d));
-			jsonw_string(&w, "ids", ids);
-			jsonw_stringf(&w, "class", "0x%06x", d->class);
-			jsonw_string(&w, "driver", d->driver);
-			jsonw_string(&w, "state", state);
-			jsonw_string(&w, "decision", decision_name(v->decision));
-			jsonw_string(&w, "reason", v->reason);
-			jsonw_string(&w, "name", name);
-			jsonw_string(&w, "vendor_name", vendor_name);
-			jsonw_string(&w, "device_name", device_name);
-			jsonw_string(&w, "names", names);
-			jsonw_string(&w, "path", d->pcipath);
-			jsonw_string(&w, "holders", holders);
+			devinfo_json_open(&w, NULL, &di);
 			jsonw_object_close(&w);
 		} else {
-			printf("%-12s %5s %-8s %-9s %-14s %-18s %s%s%s%s\n", d->addr,
-			       d->iommu_group >= 0 ? group : "-", pci_category_name(d), ids,
-			       d->driver ? d->driver : "-", state, name ? name : "",
-			       names ? " [" : "", names ? names : "", names ? "]" : "");
-			if (holders)
-				printf("\t/dev/vfio/%d held by %s\n", d->iommu_group, holders);
-			printf("\t%s: %s\n", decision_name(v->decision), v->reason);
+			table_line(tb, &di, opts->verbose);
+			for (size_t k = 0; k < di.protected_by.n; k++)
+				strv_push(&notes, xasprintf("%s: the host needs it: %s",
+							    di.dev->addr, di.protected_by.v[k]));
 		}
-		kv_free(&st);
-		free(state);
-		free(vendor_name);
-		free(device_name);
-		free(name);
-		free(names);
-		free(holders);
+		devinfo_free(&di);
 	}
 	if (opts->json) {
 		jsonw_array_close(&w);
 		jsonw_object_close(&w);
+	} else {
+		scols_print_table(tb);
+		if (notes.n)
+			printf("\n");
+		for (size_t k = 0; k < notes.n; k++)
+			printf("%s\n", notes.v[k]);
 	}
+	if (!shown && (nsels || tag))
+		log_info("no PCI device matches%s%s", tag ? " the tag " : "", tag ? tag : "");
+out:
+	scols_unref_table(tb);
+	strv_free(&notes);
 	names_close(db);
 	session_close(&s);
-	return 0;
+out_sels:
+	for (size_t k = 0; k < nsels; k++)
+		selector_free(&sels[k]);
+	free(sels);
+	return r;
 }
 
 const struct cmd cmd_list = {
 	.name = "list",
-	.help = "every PCI device: group, category, driver, claim state and why",
+	.args = "[--tag TAG] [SELECTOR...]",
+	.help = "every PCI device: group, category, driver, claim state, tag, attached names "
+		"(and why, with -v)",
+	.options_help =
+	    " -t, --tag TAG    only the devices claimed (or to be claimed) with this tag\n",
 	.run = run,
 };

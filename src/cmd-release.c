@@ -6,6 +6,7 @@
 
 #include "bind.h"
 #include "cmd.h"
+#include "devobj.h"
 #include "log.h"
 #include "sriov.h"
 
@@ -20,7 +21,7 @@ static bool held_by_vfio(const struct pci_dev *d)
 	return r;
 }
 
-static int release_one(struct session *s, struct pci_dev *d)
+static int release_one(struct session *s, struct pci_dev *d, bool json)
 {
 	struct bind_error err = { { 0 } };
 	struct kv st = { 0 };
@@ -36,10 +37,12 @@ static int release_one(struct session *s, struct pci_dev *d)
 		ret = r;
 		goto out;
 	}
+	/* with --json, stdout is the JSON document */
 	if (d->driver)
-		printf("%s: released, now bound to '%s'\n", d->addr, d->driver);
+		fprintf(json ? stderr : stdout, "%s: released, now bound to '%s'\n", d->addr,
+			d->driver);
 	else
-		printf("%s: released; no host driver took it\n", d->addr);
+		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", "released");
@@ -85,9 +88,10 @@ static void sriov_released(struct session *s, size_t i)
 /*
  * Releases device i with the other claimed functions of its IOMMU group (SPEC §7): a group split
  * between vfio-pci and host drivers is unusable to vfio. Says which went along when they were
- * not asked for. Clears want[] for the members it handled; 0, or a negative errno.
+ * not asked for. Clears want[] and sets touched[] for the members it handled; json: its
+ * messages stay off stdout. 0, or a negative errno.
  */
-static int release_group(struct session *s, size_t i, bool *want)
+static int release_group(struct session *s, size_t i, bool *want, bool *touched, bool json)
 {
 	int g = s->devs.v[i].iommu_group;
 	struct strv along = { 0 };
@@ -126,11 +130,13 @@ static int release_group(struct session *s, size_t i, bool *want)
 		log_info("%s: releasing %s with it: the same IOMMU group %d, which vfio can use "
 			 "only whole",
 			 s->devs.v[i].addr, names, g);
-	for (size_t k = 0; k < n; k++)
-		if (release_one(s, &s->devs.v[members[k]]) < 0)
+	for (size_t k = 0; k < n; k++) {
+		touched[members[k]] = true;
+		if (release_one(s, &s->devs.v[members[k]], json) < 0)
 			r = -EIO;
 		else
 			sriov_released(s, members[k]);
+	}
 out:
 	free(names);
 	strv_free(&along);
@@ -147,7 +153,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	struct selector *sels = NULL;
 	size_t nsels = 0;
 	struct session s;
-	bool all = false, *want;
+	bool all = false, *want, *mine;
 	int c, failed = 0, matched = 0;
 
 	while ((c = cmd_getopt(cmd, opts, argc, argv, "a", longopts)) != CMD_OPT_END) {
@@ -174,6 +180,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	want = xcalloc(s.devs.n, sizeof(bool));
+	mine = xcalloc(s.devs.n + 1, sizeof(bool)); /* the devices this release touched */
 	for (size_t i = 0; i < s.devs.n; i++) {
 		for (size_t k = 0; k < nsels && !want[i]; k++)
 			want[i] = selector_match(&sels[k], &s.devs.v[i]);
@@ -182,7 +189,26 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	for (size_t i = 0; i < s.devs.n; i++)
 		if (want[i])
-			failed += release_group(&s, i, want) < 0;
+			failed += release_group(&s, i, want, mine, opts->json) < 0;
+	if (opts->json) {
+		struct names *db = names_open();
+		struct jsonw w;
+
+		/* the plan as it stands after these releases */
+		strv_free(&s.released);
+		state_released(&s.released);
+		session_plan(&s, NULL);
+		jsonw_init(&w, stdout);
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "devices");
+		for (size_t i = 0; i < s.devs.n; i++)
+			if (mine[i])
+				devobj_json(&w, NULL, &s, db, i);
+		jsonw_array_close(&w);
+		jsonw_object_close(&w);
+		names_close(db);
+	}
+	free(mine);
 	if (!matched && !all) {
 		log_error("no device matching the selectors is held by vfio-pci");
 		failed++;

@@ -44,10 +44,22 @@ static void set_static(struct verdict *v, enum decision d, const char *reason)
 	v->own_reason = false;
 }
 
-static const char usb_reason[] =
-    "last USB controller left to the host, and the machine has no PS/2 keyboard controller "
-    "(i8042): the keyboard would be lost; set 'option keep-usb=0' or name it by address with "
-    "'force' to claim it";
+#define USB_REASON                                                                                 \
+	"last USB controller left to the host, and the machine has no PS/2 keyboard controller "   \
+	"(i8042): the keyboard would be lost; set 'option keep-usb=0' or %s to claim it"
+#define FORCE_HINT "name it by address with 'force'"
+
+static char *force_hint(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in);
+
+static char *usb_reason(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in)
+{
+	char *hint = force_hint(v, d, in), *r = xasprintf(USB_REASON, hint);
+
+	free(hint);
+	return r;
+}
 
 /* The first selector of the rule that matches, or NULL. */
 static const struct selector *rule_match(const struct rule *r, const struct pci_dev *d)
@@ -73,8 +85,10 @@ const char *protected_why(const struct protected_list *p, const char *addr)
 
 void protected_free(struct protected_list *p)
 {
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].why);
+		strv_free(&p->v[i].more);
+	}
 	free(p->v);
 	free(p->unresolved);
 	strv_free(&p->bad_record_lines);
@@ -98,40 +112,72 @@ static const char *pinned_to(const struct plan_input *in, const char *addr)
 	return NULL;
 }
 
-/* A safety rule of the device itself, or NULL. */
-static char *veto(const struct pci_dev *d, const struct plan_input *in)
+/*
+ * How to claim a vetoed device anyway: 'force' counts only on a claim that names it by address,
+ * so a device a claim line already names by address needs just the word on that line.
+ * v: the device's verdict, or NULL for a device that only goes along with another.
+ */
+static char *force_hint(const struct verdict *v, const struct pci_dev *d,
+			const struct plan_input *in)
+{
+	const struct rules *claims = &in->cfg->claims;
+
+	if (!v || !v->selected)
+		return xstrdup(FORCE_HINT);
+	if (in->manual && rule_match(in->manual, d))
+		return xasprintf("run 'vfio-claim claim --force %s'", d->addr);
+	for (size_t r = 0; r < claims->n && !in->cfg->off; r++) {
+		const struct rule *rule = &claims->v[r];
+
+		/* the kernel command line has no 'force' */
+		if (streq(rule->origin, "cmdline"))
+			continue;
+		for (size_t k = 0; k < rule->nsels; k++)
+			if (rule->sels[k].kind == SEL_ADDR && selector_match(&rule->sels[k], d))
+				return xasprintf("add 'force' to its claim at %s", rule->origin);
+	}
+	return xstrdup(FORCE_HINT);
+}
+
+/*
+ * A safety rule of the device itself, or NULL. v as for force_hint(), which is asked only when
+ * a rule applies: the plan of a machine of thousands of functions stays cheap.
+ */
+static char *veto(const struct pci_dev *d, const struct plan_input *in, const struct verdict *v)
 {
 	const struct config *cfg = in->cfg;
 	const struct protected_list *prot = in->protected;
+	char *hint = NULL, *r = NULL;
 	const char *why;
 
-	if (d->boot_vga == 1 && !cfg->allow_boot_vga)
-		return xstrdup(
-		    "boot VGA device: the console would go dark; set 'option "
-		    "allow-boot-vga=yes' or name it by address with 'force' to claim it");
-	why = protected_why(prot, d->addr);
-	if (why)
-		return xasprintf("%s: the host would lose it; name it by address with 'force' to "
-				 "claim it anyway",
-				 why);
+	if (d->boot_vga == 1 && !cfg->allow_boot_vga) {
+		hint = force_hint(v, d, in);
+		r = xasprintf("boot VGA device: the console would go dark; set 'option "
+			      "allow-boot-vga=yes' or %s to claim it",
+			      hint);
+	} else if ((why = protected_why(prot, d->addr))) {
+		hint = force_hint(v, d, in);
+		r = xasprintf("%s: the host would lose it; %s to claim it anyway", why, hint);
+	}
 	/*
 	 * root= names a device nobody can find yet (the initramfs before its storage driver is
 	 * loaded) and no record says which it is: any storage controller might carry it.
 	 */
-	if (prot && prot->unresolved && !prot->have_record &&
-	    (pci_categories(d->class) & CAT_STORAGE))
-		return xasprintf(
-		    "storage controller, and the root file system '%s' is not found yet "
-		    "and no /etc/vfio-claim/root-devices record says where it is: it "
-		    "may carry it; rebuild the initramfs on the running system to "
-		    "record the root device, or name it by address with 'force'",
-		    prot->unresolved);
-	if (d->sriov_numvfs > 0)
-		return xasprintf("SR-IOV physical function with %d virtual functions enabled: "
-				 "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
-				 "the virtual functions",
-				 d->sriov_numvfs);
-	return NULL;
+	else if (prot && prot->unresolved && !prot->have_record &&
+		 (pci_categories(d->class) & CAT_STORAGE)) {
+		hint = force_hint(v, d, in);
+		r = xasprintf("storage controller, and the root file system '%s' is not found yet "
+			      "and no /etc/vfio-claim/root-devices record says where it is: it "
+			      "may carry it; rebuild the initramfs on the running system to "
+			      "record the root device, or %s",
+			      prot->unresolved, hint);
+	} else if (d->sriov_numvfs > 0)
+		r = xasprintf("SR-IOV physical function with %d virtual functions enabled: "
+			      "vfio-pci cannot take it; set sriov_numvfs to 0 first, or claim "
+			      "the virtual functions",
+			      d->sriov_numvfs);
+	free(hint);
+	return r;
 }
 
 /* Members of each device's IOMMU group: idx[first[i] .. first[i] + count[i]) */
@@ -212,7 +258,8 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		 * that its reason stays true and its state entry is kept (or repaired).
 		 */
 		if (!plan->v[j].released && !excluded[j] &&
-		    (*with = slot_companion(plan, devs, mem, nmem, j)) && (why = veto(m, in))) {
+		    (*with = slot_companion(plan, devs, mem, nmem, j)) &&
+		    (why = veto(m, in, NULL))) {
 			free(why);
 			*with = 0;
 		}
@@ -225,7 +272,7 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		 */
 		*with = in->manual ? slot_companion(plan, devs, mem, nmem, j) : 0;
 		if (*with && rule_match(in->manual, &devs->v[*with - 1])) {
-			why = veto(m, in);
+			why = veto(m, in, NULL);
 			if (!why)
 				return NULL;
 			free(why);
@@ -251,7 +298,7 @@ static char *member_block(const struct plan *plan, const struct plan_input *in,
 		return xasprintf("IOMMU group %d also holds %s (%s, class 0x%06x), which is not "
 				 "selected: claim it too, or set 'option group-policy=whole'",
 				 g, m->addr, pci_category_name(m), m->class);
-	why = veto(m, in);
+	why = veto(m, in, NULL);
 	if (!why)
 		return NULL;
 	{
@@ -403,7 +450,7 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 			      "release this boot whose state could not be written, or driverctl): "
 			      "'vfio-claim claim %s' takes it",
 			      v->rule->origin, sel->text, pinned_to(in, d->addr), d->addr));
-	} else if (!v->forced && (why = veto(d, in)))
+	} else if (!v->forced && (why = veto(d, in, v)))
 		set(v, DEC_REFUSE, why);
 	else
 		set(v, DEC_CLAIM,
@@ -438,7 +485,8 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 		for (size_t i = 0; i < n; i++) {
 			decide(&plan->v[i], &devs->v[i], in, &excluded[i]);
 			if (usb_veto[i])
-				set_static(&plan->v[i], DEC_REFUSE, usb_reason);
+				set(&plan->v[i], DEC_REFUSE,
+				    usb_reason(&plan->v[i], &devs->v[i], in));
 		}
 		if (devs->have_iommu)
 			resolve_groups(plan, in, excluded, &gr);

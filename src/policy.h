@@ -15,7 +15,8 @@ enum decision { DEC_KEEP, DEC_CLAIM, DEC_REFUSE };
 /* A PCI device that carries a file system the host needs. */
 struct protected_dev {
 	char addr[16];
-	char *why; /* "carries the root file system ('/dev/nvme0n1p2')" */
+	char *why;	  /* "carries the root file system ('/dev/nvme0n1p2')" */
+	struct strv more; /* the other reasons found after it ("carries swap (from ...)") */
 };
 
 struct protected_list {

@@ -24,9 +24,14 @@
 static void protect(struct protected_list *out, const char *addr, const char *why)
 {
 	for (size_t i = 0; i < out->n; i++)
-		if (streq(out->v[i].addr, addr))
+		if (streq(out->v[i].addr, addr)) {
+			/* the first reason decides; the others are kept for list to show */
+			if (!streq(out->v[i].why, why) && !strv_contains(&out->v[i].more, why))
+				strv_push(&out->v[i].more, xstrdup(why));
 			return;
+		}
 	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	memset(&out->v[out->n], 0, sizeof(out->v[out->n]));
 	snprintf(out->v[out->n].addr, sizeof(out->v[out->n].addr), "%s", addr);
 	out->v[out->n].why = xstrdup(why);
 	out->n++;

@@ -87,7 +87,7 @@ test_release_gives_the_device_back_to_its_host_driver() {
     run --json check
     plan_has "^0000:00:1f.6 keep selected by /etc/vfio-claim.d/10-net.conf:1 ('00:1f.6'), but released by hand this boot" ||
         fail "check does not know the release"
-    run list
+    run -v list
     assert_out "keep: selected by /etc/vfio-claim.d/10-net.conf:1 ('00:1f.6'), but released by hand"
     # a claim by hand takes it again, and then the plan claims it
     run claim 00:1f.6
@@ -126,7 +126,8 @@ test_release_refuses_while_a_process_holds_the_group() {
     assert_driver 0000:00:1f.6 vfio-pci
     [ "$(override_of 0000:00:1f.6)" = vfio-pci ] || fail "override touched"
     run list
-    assert_out "/dev/vfio/$g held by 4242 (qemu-system-x86)"
+    grep -q "^0000:00:1f.6 .* claimed (initramfs) .* 4242 qemu-system-x86 " <<<"$OUT" ||
+        fail "list does not say who holds it"
 }
 
 test_unbind_failure_leaves_the_host_driver_and_says_why() {

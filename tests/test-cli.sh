@@ -86,7 +86,7 @@ if cmd == "check":
 if cmd == "list":
     assert len(doc["devices"]) == 14
     nv = [d for d in doc["devices"] if d["device"] == "0000:3d:00.0"][0]
-    assert nv["names"] == "nvme0n1" and nv["driver"] == "nvme" and nv["category"] == "nvme", nv
+    assert nv["names"] == ["/dev/nvme0n1"] and nv["driver"] == "nvme" and nv["category"] == "nvme", nv
 ' "$cmd" <<<"$OUT" || fail "$cmd --json"
     done
 }
@@ -96,10 +96,21 @@ test_list_shows_groups_names_drivers_and_why() {
     conf test.conf "claim gpu"
     run list
     assert_rc 0
-    assert_out "0000:01:00.0     1 gpu      10de:1b80 nouveau"
-    assert_out "[card1]"
-    assert_out "[eno1]"
+    # one line per device, columns aligned: the header and every device line
+    [ "$(wc -l <<<"$OUT")" -ge 15 ] || fail "not one line per device"
+    assert_out "DEVICE       GROUP CATEGORY IDS       DRIVER        STATE    TAG USED-BY ATTACHED       NAME"
+    assert_out "0000:01:00.0     1 gpu      10de:1b80 nouveau       selected -   -       /dev/dri/card1 -"
+    assert_out "0000:00:02.0     2 gpu      8086:3e92 i915          refused  -   -       /dev/dri/card0 -"
+    assert_out "0000:00:1f.6     7 net      8086:15bc e1000e        -        -   -       eno1           -"
+    # the host's root disk: marked, and why
+    assert_out "0000:3d:00.0     5 nvme     144d:a808 nvme          host     -   -       /dev/nvme0n1   -"
+    assert_out "0000:3d:00.0: the host needs it: carries the root file system ('UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b')"
+    assert_not_out "refuse: boot VGA device"
+    # -v adds the decision and why
+    run -v list
+    assert_rc 0
     assert_out "refuse: boot VGA device"
+    grep -q "^0000:00:02.0 .*refused .*refuse: boot VGA device" <<<"$OUT" || fail "REASON not on the device's line"
 }
 
 test_list_names_devices_from_pci_ids_under_the_root() {
@@ -109,27 +120,36 @@ test_list_names_devices_from_pci_ids_under_the_root() {
         >"$ROOT/usr/share/misc/pci.ids"
     run list
     assert_rc 0
-    assert_out "NVIDIA Corporation GP104 [GeForce GTX 1080] [card1]"
-    assert_out "Intel Corporation Ethernet Connection (7) I219-V [eno1]"
-    # a vendor without this device: the vendor's name alone
-    assert_out "0000:3d:00.0     5 nvme     144d:a808 nvme           -                   [nvme0n1]"
+    assert_out "/dev/dri/card1 NVIDIA Corporation GP104 [GeForce GTX 1080]"
+    assert_out "eno1           Intel Corporation Ethernet Connection (7) I219-V"
+    # a vendor without this device: the vendor's name alone; an unknown vendor: nothing
+    assert_out "0000:00:14.0     3 usb      8086:a36d xhci_hcd      -     -   -       -              Intel Corporation"
+    assert_out "0000:3d:00.0     5 nvme     144d:a808 nvme          host  -   -       /dev/nvme0n1   -"
     run --json list
     python3 -c '
 import json, sys
 d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
-assert d["0000:01:00.1"]["name"] == "NVIDIA Corporation GP104 High Definition Audio Controller", d["0000:01:00.1"]
-assert d["0000:00:14.0"]["name"] == "Intel Corporation", d["0000:00:14.0"]
+a = d["0000:01:00.1"]
+assert (a["vendor_name"], a["device_name"]) == ("NVIDIA Corporation", "GP104 High Definition Audio Controller"), a
+u = d["0000:00:14.0"]
+assert (u["vendor_name"], u["device_name"]) == ("Intel Corporation", None), u
+n = d["0000:3d:00.0"]
+assert (n["vendor_name"], n["device_name"]) == (None, None), n
 ' <<<"$OUT" || fail "names in --json"
 }
 
 test_commands_without_arguments_refuse_extra_ones() {
     fixture desktop
     local c
-    for c in list check boot status; do
+    for c in check boot status; do
         run "$c" extra
         assert_rc 2
         assert_err "vfio-claim: error: $c takes no arguments: 'extra'"
     done
+    # list takes selectors: one that is none is a usage error
+    run list extra
+    assert_rc 2
+    assert_err "vfio-claim: error: 'extra': not a selector"
 }
 
 test_every_command_answers_help_with_its_usage_and_exit_0() {

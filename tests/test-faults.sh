@@ -190,8 +190,12 @@ test_a_release_on_a_read_only_run_stays_released() {
     assert_rc 0
     assert_out "driver_override pins it to 'e1000e'"
     assert_out "'vfio-claim claim 0000:00:1f.6' takes it"
-    run list
+    run -v list
     assert_out "driver_override pins it to 'e1000e'"
+    run --json list
+    python3 -c 'import json, sys
+d = [x for x in json.load(sys.stdin)["devices"] if x["device"] == "0000:00:1f.6"][0]
+assert d["state"] == "released", d["state"]' <<<"$OUT" || fail "not shown as released"
     run boot
     assert_driver 0000:00:1f.6 e1000e
     # a claim by hand does

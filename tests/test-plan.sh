@@ -22,6 +22,7 @@ test_desktop_keep_usb_0_takes_every_usb_controller() { check_case desktop-usb-ke
 test_desktop_force_by_address_claims_the_boot_vga() { check_case desktop-force-vga; }
 test_desktop_allow_boot_vga_option() { check_case desktop-allow-vga; }
 test_desktop_force_by_address_claims_the_root_nvme() { check_case desktop-force-nvme; }
+test_desktop_boot_vga_named_by_address_is_told_to_add_force() { check_case desktop-vga-by-address; }
 test_desktop_excluded_companion_refuses_the_group() { check_case desktop-exclude; }
 test_server_twin_nic_sriov_pf_sata_root_and_bmc_vga() { check_case server; }
 test_chipset_audio_refused_naming_the_smbus() { check_case chipset-audio; }

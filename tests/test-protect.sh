@@ -135,7 +135,9 @@ test_force_by_address_claims_the_protected_nvme() {
     fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
     conf test.conf "claim 04:00.0"
     run --json check
-    refused_for "$NVME2" "carries /home (from /etc/fstab)"
+    # named by address already: the word 'force' on that line is all it lacks
+    plan_has "^$NVME2 refuse carries /home (from /etc/fstab): the host would lose it; add 'force' to its claim at /etc/vfio-claim.d/test.conf:1 to claim it anyway$" ||
+        fail "the refusal does not point at the claim line"
     conf test.conf "claim 04:00.0 force"
     run --json check
     plan_has "^$NVME2 claim selected by /etc/vfio-claim.d/test.conf:1 ('04:00.0'), forced" ||
@@ -163,7 +165,7 @@ test_manual_claim_refuses_the_home_disk_without_force() {
     fstab "UUID=$HOME_UUID /home ext4 defaults 0 2"
     run claim 04:00.0
     assert_rc 1
-    assert_err "$NVME2: not claimed: carries /home (from /etc/fstab)"
+    assert_err "$NVME2: not claimed: carries /home (from /etc/fstab): the host would lose it; run 'vfio-claim claim --force $NVME2' to claim it anyway"
     assert_driver "$NVME2" nvme
 }
 

@@ -124,6 +124,7 @@ static void protect(struct machine *m, const char *addr, const char *why)
 
 	m->prot.v = xrealloc(m->prot.v, (m->prot.n + 1) * sizeof(*m->prot.v));
 	p = &m->prot.v[m->prot.n++];
+	memset(p, 0, sizeof(*p));
 	full_addr(addr, p->addr);
 	p->why = xstrdup(why);
 }
@@ -373,6 +374,39 @@ TEST(force_with_its_address_claims_the_boot_vga_device)
 	run(&m);
 	EXPECT(&m, "00:02.0", "claim", "selected by " CONF ":1 ('00:02.0'), forced");
 	CHECK(verdict(&m, "00:02.0")->forced);
+	machine_free(&m);
+}
+
+TEST(a_refused_device_named_by_address_is_told_to_add_force_to_that_line)
+{
+	struct machine m;
+
+	desktop(&m);
+	conf(&m, "claim gpu\nclaim 00:02.0 tag=vm\n");
+	run(&m);
+	EXPECT(&m, "00:02.0", "refuse", "boot VGA device",
+	       "or add 'force' to its claim at " CONF ":2 to claim it");
+	machine_free(&m);
+
+	/* named by category only: it needs its address and 'force' */
+	desktop(&m);
+	conf(&m, "claim gpu\n");
+	run(&m);
+	EXPECT(&m, "00:02.0", "refuse", "or name it by address with 'force' to claim it");
+	machine_free(&m);
+
+	/* the kernel command line has no 'force': the generic hint */
+	desktop(&m);
+	config_parse_cmdline(&m.cfg, "vfio_claim=00:02.0");
+	run(&m);
+	EXPECT(&m, "00:02.0", "refuse", "or name it by address with 'force' to claim it");
+	machine_free(&m);
+
+	/* by hand: the command that does it */
+	desktop(&m);
+	claim_by_hand(&m, "00:02.0", false);
+	run(&m);
+	EXPECT(&m, "00:02.0", "refuse", "run 'vfio-claim claim --force 0000:00:02.0' to claim it");
 	machine_free(&m);
 }
 
@@ -1120,6 +1154,7 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(the_boot_vga_device_is_refused_saying_how_to_claim_it),
 	  UNIT_T(option_allow_boot_vga_lets_the_boot_vga_device_be_claimed),
 	  UNIT_T(force_with_its_address_claims_the_boot_vga_device),
+	  UNIT_T(a_refused_device_named_by_address_is_told_to_add_force_to_that_line),
 	  UNIT_T(force_does_not_reach_a_device_the_line_matches_by_category),
 	  UNIT_T(a_protected_device_is_refused_with_its_reason),
 	  UNIT_T(force_with_its_address_claims_a_protected_device),
