@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "devobj.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -454,14 +455,8 @@ static void write_prometheus(FILE *f, const struct export_set *set)
  * written by the shared device-object writer (devobj); until that is in, the object names its
  * device only.
  */
-static void json_device_object(struct jsonw *w, const struct export_dev *e)
-{
-	jsonw_object_open(w, NULL);
-	jsonw_string(w, "device", e->d->addr);
-	jsonw_object_close(w);
-}
-
-static void write_json(FILE *f, const struct export_set *set)
+/* The one device object of every command's JSON (SPEC §3), for each exported device. */
+static void write_json(FILE *f, const struct export_set *set, struct session *s, struct names *db)
 {
 	struct jsonw w;
 
@@ -469,7 +464,7 @@ static void write_json(FILE *f, const struct export_set *set)
 	jsonw_object_open(&w, NULL);
 	jsonw_array_open(&w, "devices");
 	for (size_t i = 0; i < set->n; i++)
-		json_device_object(&w, &set->v[i]);
+		devobj_json(&w, NULL, s, db, (size_t)(set->v[i].d - s->devs.v));
 	jsonw_array_close(&w);
 	jsonw_object_close(&w);
 }
@@ -482,7 +477,8 @@ static const char *const format_names[] = {
 	[FMT_PROMETHEUS] = "prometheus", [FMT_JSON] = "json",
 };
 
-static void write_format(enum format fmt, FILE *f, const struct export_set *set)
+static void write_format(enum format fmt, FILE *f, const struct export_set *set, struct session *s,
+			 struct names *db)
 {
 	switch (fmt) {
 	case FMT_LIBVIRT:
@@ -501,7 +497,7 @@ static void write_format(enum format fmt, FILE *f, const struct export_set *set)
 		write_prometheus(f, set);
 		break;
 	case FMT_JSON:
-		write_json(f, set);
+		write_json(f, set, s, db);
 		break;
 	}
 }
@@ -594,8 +590,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		r = EXIT_RUNTIME;
 		goto out;
 	}
-	if (filter.plan) {
+	/* --plan selects by it; json says each device's decision and reason */
+	if (filter.plan || fmt == FMT_JSON)
 		session_plan(&s, NULL);
+	if (filter.plan) {
 		if (s.cfg.off)
 			log_info("export: vfio_claim=off is on the kernel command line: the plan "
 				 "claims nothing this boot");
@@ -611,7 +609,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			 filter.plan ? "is claimed by the plan" : "is on vfio-pci",
 			 filter.nsels ? " that the selectors match" : "",
 			 filter.tag ? " with tag " : "", filter.tag ? filter.tag : "");
-	write_format(fmt, stdout, &set);
+	write_format(fmt, stdout, &set, &s, db);
 	export_set_free(&set);
 	names_close(db);
 	session_close(&s);

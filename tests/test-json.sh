@@ -77,6 +77,17 @@ test_every_command_follows_the_schema_on_every_fixture_machine() {
         run --json list --tag vm
         assert_rc 0
         validate list
+        # export json: the same device objects, for what is claimed (or planned)
+        run export json
+        assert_rc 0
+        validate list
+        [ "$(jq_py 'all(d["state"] == "claimed" for d in doc["devices"])')" = True ] ||
+            fail "$m: export json: $OUT"
+        run export json --plan --tag router
+        assert_rc 0
+        validate list
+        [ "$(jq_py 'all(d["decision"] == "claim" for d in doc["devices"])')" = True ] ||
+            fail "$m: export json --plan: $OUT"
         run -v --json list net
         assert_rc 0
         validate list
