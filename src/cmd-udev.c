@@ -43,12 +43,29 @@ static int vfio_node_group(const char *devpath, const char *subsystem, int *grou
 	return 0;
 }
 
+/* The keys for one node: numeric owner and group (the image's udevd resolves no names). */
+static void print_perms(const char *node, const struct perms *p)
+{
+	long uid, gid;
+
+	if (perms_resolve(p, &uid, &gid) < 0) {
+		log_warn("%s: unknown owner '%s' or group '%s', ignoring", node,
+			 p->owner ? p->owner : "", p->group ? p->group : "");
+		return;
+	}
+	if (uid >= 0)
+		printf("VFIO_CLAIM_OWNER=%ld\n", uid);
+	if (gid >= 0)
+		printf("VFIO_CLAIM_GROUP=%ld\n", gid);
+	if (p->mode >= 0)
+		printf("VFIO_CLAIM_MODE=%04o\n", p->mode);
+}
+
 /* /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy */
 static int udev_vfio_node(struct session *s, int group, const struct strv *addrs)
 {
 	const struct rule *rule = NULL;
 	struct perms p;
-	long uid, gid;
 
 	if (group < 0 && addrs->n) {
 		/* a vfio-dev node: the group of the device it was made for */
@@ -64,18 +81,11 @@ static int udev_vfio_node(struct session *s, int group, const struct strv *addrs
 			if (rule->perms.owner || rule->perms.group || rule->perms.mode >= 0)
 				break;
 		}
+	char node[32];
+
 	perms_effective(rule, &s->cfg, &p);
-	if (perms_resolve(&p, &uid, &gid) < 0) {
-		log_warn("/dev/vfio/%d: unknown owner '%s' or group '%s', ignoring", group,
-			 p.owner ? p.owner : "", p.group ? p.group : "");
-		return 0;
-	}
-	if (uid >= 0)
-		printf("VFIO_CLAIM_OWNER=%ld\n", uid);
-	if (gid >= 0)
-		printf("VFIO_CLAIM_GROUP=%ld\n", gid);
-	if (p.mode >= 0)
-		printf("VFIO_CLAIM_MODE=%04o\n", p.mode);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
+	print_perms(node, &p);
 	return 0;
 }
 
@@ -91,6 +101,34 @@ static void udev_unselected_vf(struct session *s, size_t i)
 	else if (r < 0)
 		log_error("%s: virtual function not claimed: %s failed: %s", s->devs.v[i].addr,
 			  err.step, errstr(r));
+}
+
+/*
+ * /dev/iommu, which QEMU's iommufd backend opens: the permissions of the vfio nodes, once a
+ * device is claimed (perms_iommufd()); nothing while none is.
+ */
+static int udev_iommufd_node(struct session *s)
+{
+	const struct rule *rule = NULL;
+	bool any = false;
+	struct perms p;
+
+	session_plan(s, NULL);
+	for (size_t i = 0; i < s->devs.n && !rule; i++) {
+		const struct verdict *v = &s->plan.v[i];
+
+		if (v->decision != DEC_CLAIM && !pci_on_vfio(&s->devs.v[i]))
+			continue;
+		any = true;
+		if (v->rule &&
+		    (v->rule->perms.owner || v->rule->perms.group || v->rule->perms.mode >= 0))
+			rule = v->rule;
+	}
+	if (!any)
+		return 0;
+	perms_iommufd(rule, &s->cfg, &p);
+	print_perms("/dev/iommu", &p);
+	return 0;
 }
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
@@ -120,6 +158,15 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		subsystem = strstr(devpath, "/vfio-dev/")	? "vfio-dev"
 			    : strstr(devpath, "/virtual/vfio/") ? "vfio"
 								: "pci";
+	/* /dev/iommu (iommufd): one node for the machine, one event a boot */
+	if (streq(subsystem, "misc")) {
+		if (!streq(devpath_name(devpath), "iommu"))
+			return 0;
+		if (session_open(&s) < 0)
+			return EXIT_RUNTIME;
+		r = udev_iommufd_node(&s);
+		goto out;
+	}
 	/* one event reads its device (or group), not the machine: session_open_event() */
 	if (streq(subsystem, "vfio") || streq(subsystem, "vfio-dev")) {
 		int group;

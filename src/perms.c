@@ -117,22 +117,53 @@ void perms_effective(const struct rule *rule, const struct config *cfg, struct p
 	out->mode = r && r->mode >= 0 ? r->mode : cfg->perms.mode;
 }
 
-int perms_apply(int group, const struct perms *p)
+static int apply_node(const char *node, const struct perms *p)
 {
-	char *node;
 	long uid, gid;
-	int r = 0;
+	int r;
 
-	if (group < 0 || (!p->owner && !p->group && p->mode < 0))
+	if (!p->owner && !p->group && p->mode < 0)
 		return 0;
 	r = perms_resolve(p, &uid, &gid);
 	if (r < 0)
 		return r;
-	node = root_path("/dev/vfio/%d", group);
 	if ((uid >= 0 || gid >= 0) && chown(node, (uid_t)uid, (gid_t)gid) < 0)
 		r = -errno;
 	if (r == 0 && p->mode >= 0 && chmod(node, (mode_t)p->mode) < 0)
 		r = -errno;
+	return r;
+}
+
+int perms_apply(int group, const struct perms *p)
+{
+	char *node;
+	int r;
+
+	if (group < 0)
+		return 0;
+	node = root_path("/dev/vfio/%d", group);
+	r = apply_node(node, p);
+	free(node);
+	return r;
+}
+
+void perms_iommufd(const struct rule *rule, const struct config *cfg, struct perms *out)
+{
+	const struct perms *d = &cfg->perms;
+
+	if (d->owner || d->group || d->mode >= 0)
+		*out = *d;
+	else
+		perms_effective(rule, cfg, out);
+}
+
+int perms_apply_iommufd(const struct perms *p)
+{
+	char *node = root_path("/dev/iommu");
+	int r = 0;
+
+	if (access(node, F_OK) == 0)
+		r = apply_node(node, p);
 	free(node);
 	return r;
 }

@@ -21,3 +21,10 @@ int perms_resolve(const struct perms *p, long *uid, long *gid);
 void perms_effective(const struct rule *rule, const struct config *cfg, struct perms *out);
 /* Applies them to /dev/vfio/GROUP: 0, or a negative errno. */
 int perms_apply(int group, const struct perms *p);
+/*
+ * /dev/iommu (iommufd, which QEMU's iommufd backend opens next to /dev/vfio/devices/vfioN):
+ * the default permissions line's, else those of the claim that set some (one node for every
+ * group). perms_apply_iommufd(): 0 also when the kernel has no /dev/iommu.
+ */
+void perms_iommufd(const struct rule *rule, const struct config *cfg, struct perms *out);
+int perms_apply_iommufd(const struct perms *p);

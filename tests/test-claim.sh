@@ -262,6 +262,36 @@ test_permissions_applied_to_dev_vfio_node() {
     [ -z "$OUT" ] || fail "control node got permissions"
 }
 
+test_permissions_applied_to_dev_iommu_for_iommufd() {
+    fixture desktop
+    printf 'root:x:0:\nkvm:x:994:\nlibvirt:x:996:\n' >"$ROOT/etc/group"
+    printf 'root:x:0:0::/root:/bin/sh\nvmuser:x:1000:1000::/home/vm:/bin/sh\n' >"$ROOT/etc/passwd"
+    : >"$ROOT/dev/iommu"
+    chmod 600 "$ROOT/dev/iommu"
+    # nothing claimed: /dev/iommu is left alone, by boot and by its udev event
+    conf 10.conf "permissions group=kvm mode=0660"
+    run boot
+    [ "$(stat -c '%g %a' "$ROOT/dev/iommu")" = "0 600" ] || fail "changed with nothing claimed"
+    SUBSYSTEM=misc run udev /devices/virtual/misc/iommu
+    assert_rc 0
+    [ -z "$OUT" ] || fail "keys with nothing claimed: $OUT"
+    # a claim: the default permissions, as for /dev/vfio/N
+    conf 10.conf "permissions group=kvm mode=0660" "claim 00:1f.6 owner=vmuser group=libvirt mode=0600"
+    run boot
+    [ "$(stat -c '%g %a' "$ROOT/dev/iommu")" = "994 660" ] || fail "boot: $(stat -c '%g %a' "$ROOT/dev/iommu")"
+    SUBSYSTEM=misc run udev /devices/virtual/misc/iommu
+    assert_rc 0
+    [ "$OUT" = $'VFIO_CLAIM_GROUP=994\nVFIO_CLAIM_MODE=0660' ] || fail "udev iommu output: $OUT"
+    # without a default, the claim's own
+    conf 10.conf "claim 00:1f.6 owner=vmuser group=libvirt mode=0600"
+    SUBSYSTEM=misc run udev /devices/virtual/misc/iommu
+    [ "$OUT" = $'VFIO_CLAIM_OWNER=1000\nVFIO_CLAIM_GROUP=996\nVFIO_CLAIM_MODE=0600' ] || fail "udev iommu output: $OUT"
+    # another misc device is none of ours
+    SUBSYSTEM=misc run udev /devices/virtual/misc/fuse
+    assert_rc 0
+    [ -z "$OUT" ] || fail "fuse got keys: $OUT"
+}
+
 test_udev_prints_import_keys_and_claims_only_selected_devices() {
     fixture server
     conf 10.conf "claim 03:00.0"
