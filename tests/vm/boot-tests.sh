@@ -27,6 +27,8 @@ cleanup() {
 trap cleanup EXIT
 
 has() { grep -qxF -- "$1" "$2"; }
+# once_each OUTPUT: no line of the guest's kernel log (its vfio-claim lines) is there twice
+once_each() { [[ -z "$(sed -n 's/^CHECK kmsg \[[^]]*\] //p' "$1" | sort | uniq -d)" ]]; }
 # export_valid FILE: the <hostdev> elements of `export libvirt`, in a minimal domain, validate
 export_valid() {
 	local xml=$WORK/domain.xml
@@ -89,6 +91,7 @@ run_flavor() { # FLAVOR DEB
 		has_re "^CHECK rootplan refuse 0000:01:00.0 +nvme .*carries the (root|mounted) file system" "$o"
 	check "$fl: one copy of each claim message in the kernel log" \
 		[ "$(grep -c '^CHECK kmsg .*0000:00:02\.0: claimed for vfio-pci' "$o")" = 1 ]
+	check "$fl: each message once in the kernel log (each refusal too)" once_each "$o"
 	check "$fl: ...and at most one on the console" \
 		[ "$(grep -c '0000:00:02\.0: claimed for vfio-pci' "$out/console.log")" -le 1 ]
 	# built in a chroot without its root disk, the image has no root-device record: the early
