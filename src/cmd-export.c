@@ -502,18 +502,6 @@ static void write_format(enum format fmt, FILE *f, const struct export_set *set,
 	}
 }
 
-/* A tag as the configuration writes it (tag=): letters, digits, '_', '-' and '.'. */
-static bool valid_tag(const char *s)
-{
-	if (!*s || strlen(s) > 64 || *s == '-')
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int usage_error(const struct cmd *cmd)
 {
 	fprintf(stderr, "Try 'vfio-claim %s --help' for more information.\n", cmd->name);
@@ -567,7 +555,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		}
 		optind++;
 	}
-	if (filter.tag && !valid_tag(filter.tag)) {
+	if (filter.tag && !config_valid_name(filter.tag)) {
 		log_error("export: tag '%s': a tag is letters, digits, '_', '-' and '.'",
 			  filter.tag);
 		return usage_error(cmd);

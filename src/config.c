@@ -95,7 +95,7 @@ void config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static bool valid_name(const char *s)
+bool config_valid_name(const char *s)
 {
 	/* user, group and tag names: what useradd and udev accept, no spaces or quotes */
 	if (!*s || strlen(s) > 64 || *s == '-')
@@ -147,7 +147,7 @@ static int parse_perm_word(struct perms *p, const char *w, const char **why)
 			*why = "owner= given twice";
 			return -EINVAL;
 		}
-		if (!valid_name(w + 6)) {
+		if (!config_valid_name(w + 6)) {
 			*why = "not a user name or number";
 			return -EINVAL;
 		}
@@ -163,7 +163,7 @@ static int parse_perm_word(struct perms *p, const char *w, const char **why)
 			*why = "group= given twice";
 			return -EINVAL;
 		}
-		if (!valid_name(w + 6)) {
+		if (!config_valid_name(w + 6)) {
 			*why = "not a group name or number";
 			return -EINVAL;
 		}
@@ -211,7 +211,7 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 				continue;
 			}
 			if (strncmp(w, "tag=", 4) == 0) {
-				if (rule->tag || !valid_name(w + 4)) {
+				if (rule->tag || !config_valid_name(w + 4)) {
 					*why = rule->tag
 						   ? "tag= given twice"
 						   : "a tag is letters, digits, '_', '-' and '.'";

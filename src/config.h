@@ -57,6 +57,9 @@ struct config {
  * configuration changed since (SPEC §8). 16 hex digits.
  */
 char *config_digest(void);
+/* A user, group or tag name as a claim line takes it: letters, digits, '_', '-', '.'. */
+bool config_valid_name(const char *s);
+
 #define IMAGE_DIGEST "/etc/vfio-claim/config-digest" /* in the image */
 #define BOOT_DIGEST  "image-config-digest"	     /* in the state directory: this boot's image */
 /* Reads the configuration folders and the kernel command line under the root. */

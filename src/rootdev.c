@@ -125,17 +125,19 @@ static int walk_devnode(struct protected_list *out, const char *node, const char
 	return r;
 }
 
+/* The tags of root= and fstab, and their /dev/disk folders. */
+static const struct {
+	const char *tag, *dir;
+} links[] = {
+	{ "UUID", "by-uuid" },
+	{ "PARTUUID", "by-partuuid" },
+	{ "LABEL", "by-label" },
+	{ "PARTLABEL", "by-partlabel" },
+};
+
 /* A device named like root= or in fstab: "UUID=...", "/dev/...", "259:2"; why is the reason. */
 static int walk_spec(struct protected_list *out, const char *spec, const char *why)
 {
-	static const struct {
-		const char *tag, *dir;
-	} links[] = {
-		{ "UUID", "by-uuid" },
-		{ "LABEL", "by-label" },
-		{ "PARTUUID", "by-partuuid" },
-		{ "PARTLABEL", "by-partlabel" },
-	};
 	char *name = NULL, *value = NULL;
 	unsigned maj, min;
 	int r = -ENOENT;
@@ -556,14 +558,6 @@ static char *fstab_root_spec(void)
 /* The real path of the block device node a spec names, under the root, or NULL. */
 static char *spec_node(const char *spec)
 {
-	static const struct {
-		const char *tag, *dir;
-	} links[] = {
-		{ "UUID", "by-uuid" },
-		{ "LABEL", "by-label" },
-		{ "PARTUUID", "by-partuuid" },
-		{ "PARTLABEL", "by-partlabel" },
-	};
 	char *name = NULL, *value = NULL, *p = NULL, *real = NULL;
 
 	if (spec[0] == '/')
@@ -586,14 +580,6 @@ static char *spec_node(const char *spec)
  */
 static void root_aliases(const char *spec, struct strv *roots)
 {
-	static const struct {
-		const char *tag, *dir;
-	} links[] = {
-		{ "UUID", "by-uuid" },
-		{ "PARTUUID", "by-partuuid" },
-		{ "LABEL", "by-label" },
-		{ "PARTLABEL", "by-partlabel" },
-	};
 	char *node = spec_node(spec), *dev = root_path("/dev");
 	size_t devlen = strlen(dev);
 
