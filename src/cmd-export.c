@@ -560,19 +560,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			  filter.tag);
 		return usage_error(cmd);
 	}
-	filter.nsels = (size_t)(argc - optind);
-	filter.sels = xcalloc(filter.nsels ? filter.nsels : 1, sizeof(*filter.sels));
-	for (size_t k = 0; k < filter.nsels; k++) {
-		const char *why = NULL;
-
-		if (selector_parse(argv[optind + (int)k], &filter.sels[k], &why) < 0) {
-			log_error("export: selector '%s': %s", argv[optind + (int)k], why);
-			for (size_t j = 0; j < k; j++)
-				selector_free(&filter.sels[j]);
-			free(filter.sels);
-			return usage_error(cmd);
-		}
-	}
+	if (cmd_parse_selectors("export", argc, argv, optind, &filter.sels, &filter.nsels) < 0)
+		return usage_error(cmd);
 
 	if (session_open(&s) < 0) {
 		r = EXIT_RUNTIME;
@@ -602,9 +591,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	names_close(db);
 	session_close(&s);
 out:
-	for (size_t k = 0; k < filter.nsels; k++)
-		selector_free(&filter.sels[k]);
-	free(filter.sels);
+	cmd_selectors_free(filter.sels, filter.nsels);
 	return r;
 }
 

@@ -173,17 +173,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			return cmd_exit_code(c);
 		tag = optarg;
 	}
-	sels = xcalloc((size_t)(argc - optind) + 1, sizeof(*sels));
-	for (int i = optind; i < argc; i++) {
-		const char *why;
-
-		if (selector_parse(argv[i], &sels[nsels], &why) < 0) {
-			log_error("'%s': %s", argv[i], why);
-			r = EXIT_USAGE;
-			goto out_sels;
-		}
-		nsels++;
-	}
+	if (cmd_parse_selectors(NULL, argc, argv, optind, &sels, &nsels) < 0)
+		return EXIT_USAGE;
 	if (session_open(&s) < 0) {
 		r = EXIT_RUNTIME;
 		goto out_sels;
@@ -244,9 +235,7 @@ out:
 	names_close(db);
 	session_close(&s);
 out_sels:
-	for (size_t k = 0; k < nsels; k++)
-		selector_free(&sels[k]);
-	free(sels);
+	cmd_selectors_free(sels, nsels);
 	return r;
 }
 

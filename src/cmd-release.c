@@ -165,18 +165,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_error("release needs selectors or --all, not both");
 		return EXIT_USAGE;
 	}
-	for (int i = optind; i < argc; i++) {
-		const char *why;
-		sels = xrealloc(sels, (nsels + 1) * sizeof(*sels));
-		if (selector_parse(argv[i], &sels[nsels], &why) < 0) {
-			log_error("'%s': %s", argv[i], why);
-			for (size_t k = 0; k < nsels; k++)
-				selector_free(&sels[k]);
-			free(sels);
-			return EXIT_USAGE;
-		}
-		nsels++;
-	}
+	if (cmd_parse_selectors(NULL, argc, argv, optind, &sels, &nsels) < 0)
+		return EXIT_USAGE;
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	want = xcalloc(s.devs.n, sizeof(bool));
@@ -213,9 +203,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_error("no device matching the selectors is held by vfio-pci");
 		failed++;
 	}
-	for (size_t k = 0; k < nsels; k++)
-		selector_free(&sels[k]);
-	free(sels);
+	cmd_selectors_free(sels, nsels);
 	free(want);
 	session_close(&s);
 	return failed ? EXIT_RUNTIME : 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* What every command shares on its command line: the global options, --help, usage errors. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -92,4 +93,34 @@ int cmd_parse_plain(const struct cmd *cmd, struct options *opts, int argc, char 
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+int cmd_parse_selectors(const char *who, int argc, char *argv[], int from, struct selector **sels,
+			size_t *n)
+{
+	*n = 0;
+	*sels = xcalloc((size_t)(argc > from ? argc - from : 0) + 1, sizeof(**sels));
+	for (int i = from; i < argc; i++) {
+		const char *why = NULL;
+
+		if (selector_parse(argv[i], &(*sels)[*n], &why) < 0) {
+			if (who)
+				log_error("%s: selector '%s': %s", who, argv[i], why);
+			else
+				log_error("'%s': %s", argv[i], why);
+			cmd_selectors_free(*sels, *n);
+			*sels = NULL;
+			*n = 0;
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+void cmd_selectors_free(struct selector *sels, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		selector_free(&sels[k]);
+	free(sels);
 }

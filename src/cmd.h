@@ -52,6 +52,14 @@ int cmd_exit_code(int c);
 int cmd_parse_plain(const struct cmd *cmd, struct options *opts, int argc, char *argv[],
 		    bool operands);
 void cmd_usage(const struct cmd *cmd, FILE *f);
+/*
+ * The operands argv[from..argc) as selectors, in *sels (*n of them; free with
+ * cmd_selectors_free()). A selector that does not parse is logged, naming it (after "WHO: " when
+ * who is not NULL), and nothing is kept: -EINVAL, for the caller's usage exit.
+ */
+int cmd_parse_selectors(const char *who, int argc, char *argv[], int from, struct selector **sels,
+			size_t *n);
+void cmd_selectors_free(struct selector *sels, size_t n);
 
 /* What most commands need: the devices, the configuration, the protected set, the plan. */
 struct session {
