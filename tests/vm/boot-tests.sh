@@ -20,13 +20,8 @@ TOP=$(cd "$HERE/../.." && pwd)
 LOG_TAG=boot-tests
 
 CACHE=$(vm_cache_dir)
-WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/vfio-claim-boot-tests.XXXXXX")
-cleanup() {
-	if ((FAILED == 0)) && [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi
-}
-trap cleanup EXIT
+work_dir boot-tests
 
-has() { grep -qxF -- "$1" "$2"; }
 # once_each OUTPUT: no line of the guest's kernel log (its vfio-claim lines) is there twice
 once_each() { [[ -z "$(sed -n 's/^CHECK kmsg \[[^]]*\] //p' "$1" | sort | uniq -d)" ]]; }
 # export_valid FILE: the <hostdev> elements of `export libvirt`, in a minimal domain, validate
@@ -40,8 +35,6 @@ export_valid() {
 	} >"$xml"
 	virt-xml-validate "$xml" domain >/dev/null 2>&1
 }
-has_re() { grep -qE -- "$1" "$2"; }
-lacks_re() { ! grep -qE -- "$1" "$2"; }
 
 # shellcheck disable=SC2054 # commas belong to the QEMU options
 # The emulated devices of every boot (see boot.sh for the fixed part of the machine), and a data
@@ -50,16 +43,6 @@ DEVICES=(-- -device e1000e,addr=0x02.0 -device e1000e,addr=0x03.0 -device qemu-x
 	-device ich9-intel-hda,addr=0x05.0
 	-drive "file=$WORK/data.img,if=none,id=data,format=raw,snapshot=on"
 	-device nvme,serial=data,drive=data,addr=0x06.0)
-
-build_deb() {
-	local src=$WORK/src
-	mkdir -p "$src"
-	(cd "$TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") 2>/dev/null ||
-		cp -a "$TOP/." "$src/"
-	(cd "$src" && dpkg-buildpackage -us -uc -b >"$WORK/dpkg-buildpackage.log" 2>&1) ||
-		die "dpkg-buildpackage failed, see $WORK/dpkg-buildpackage.log"
-	ls "$WORK"/vfio-claim_*.deb
-}
 
 run_flavor() { # FLAVOR DEB
 	local fl=$1 deb=$2 img=$WORK/$1.img out

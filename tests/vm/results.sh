@@ -16,3 +16,25 @@ check() {
 		echo "not ok - $what"
 	fi
 }
+
+# The guest's output, as boot.sh hands it back: a whole line, a pattern, no such pattern.
+has() { grep -qxF -- "$1" "$2"; }
+has_re() { grep -qE -- "$1" "$2"; }
+lacks_re() { ! grep -qE -- "$1" "$2"; }
+
+# work_dir NAME: a fresh $WORK, removed on exit unless a check failed or KEEP=1 (then named)
+work_dir() {
+	WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/vfio-claim-$1.XXXXXX")
+	trap 'if ((FAILED == 0)) && [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi' EXIT
+}
+
+# build_deb: the package of the tree at $TOP, built in $WORK; prints the path of the .deb
+build_deb() {
+	local src=$WORK/src
+	mkdir -p "$src"
+	(cd "$TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") 2>/dev/null ||
+		cp -a "$TOP/." "$src/"
+	(cd "$src" && dpkg-buildpackage -us -uc -b >"$WORK/dpkg-buildpackage.log" 2>&1) ||
+		die "dpkg-buildpackage failed, see $WORK/dpkg-buildpackage.log"
+	ls "$WORK"/vfio-claim_*.deb
+}

@@ -20,30 +20,13 @@ TOP=$(cd "$HERE/../.." && pwd)
 LOG_TAG=sriov-test
 
 CACHE=$(vm_cache_dir)
-WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/vfio-claim-sriov-test.XXXXXX")
-cleanup() {
-	if ((FAILED == 0)) && [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi
-}
-trap cleanup EXIT
-
-has() { grep -qxF -- "$1" "$2"; }
-has_re() { grep -qE -- "$1" "$2"; }
+work_dir sriov-test
 
 # shellcheck disable=SC2054 # commas belong to the QEMU options
 # QEMU 7.2's SR-IOV NVMe: a subsystem is required; sriov_vq_flexible >= 2 * sriov_max_vfs,
 # sriov_vi_flexible >= sriov_max_vfs (max_ioqpairs 64 and msix_qsize 65 leave the PF enough)
 DEVICES=(-- -device nvme-subsys,id=sriov-subsys
 	-device nvme,serial=sriov,subsys=sriov-subsys,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,bus=rp1)
-
-build_deb() {
-	local src=$WORK/src
-	mkdir -p "$src"
-	(cd "$TOP" && git ls-files -z | xargs -0 cp --parents -t "$src") 2>/dev/null ||
-		cp -a "$TOP/." "$src/"
-	(cd "$src" && dpkg-buildpackage -us -uc -b >"$WORK/dpkg-buildpackage.log" 2>&1) ||
-		die "dpkg-buildpackage failed, see $WORK/dpkg-buildpackage.log"
-	ls "$WORK"/vfio-claim_*.deb
-}
 
 main() {
 	local deb img=$WORK/sriov.img out o
