@@ -6,6 +6,7 @@
 
 #include "bind.h"
 #include "cmd.h"
+#include "console.h"
 #include "devobj.h"
 #include "log.h"
 #include "sriov.h"
@@ -19,6 +20,42 @@ static bool held_by_vfio(const struct pci_dev *d)
 		r = streq(override, "vfio-pci") || pci_driver_is_vfio_variant(override);
 	free(override);
 	return r;
+}
+
+/*
+ * Single-GPU passthrough: the consoles a claim unbound (its record), restored now that the host
+ * driver is back, and the record cleared; what could not be restored stays recorded.
+ */
+static void restore_consoles(struct pci_dev *d, struct kv *st)
+{
+	struct console_taken con, left = { 0 };
+	struct console_error err = { { 0 } };
+	char *what;
+	int r;
+
+	if (console_from_record(st, &con) < 0)
+		log_warn("%s: its state entry names consoles or framebuffers that vfio-claim does "
+			 "not unbind, ignoring them",
+			 d->addr);
+	if (console_taken_empty(&con)) {
+		console_record(&con, st);
+		return;
+	}
+	what = console_describe(&con);
+	r = console_restore(&con, &left, &err);
+	if (r < 0) {
+		char *rest = console_describe(&left);
+
+		log_error("%s: cannot restore its console: %s failed: %s; still unbound: %s",
+			  d->addr, err.step, errstr(r), rest);
+		free(rest);
+	} else {
+		log_info("%s: console bound again: %s", d->addr, what);
+	}
+	console_record(&left, st);
+	free(what);
+	console_taken_free(&con);
+	console_taken_free(&left);
 }
 
 static int release_one(struct session *s, struct pci_dev *d, bool json)
@@ -43,6 +80,7 @@ static int release_one(struct session *s, struct pci_dev *d, bool json)
 			d->driver);
 	else
 		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
+	restore_consoles(d, &st); /* after the host driver, never before */
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", "released");

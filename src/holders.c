@@ -189,8 +189,12 @@ static void add(struct holders *h, size_t *cap, int pid, int group, const char *
 	h->v[h->n++] = (struct holder){ .pid = pid, .group = group, .node = xstrdup(node) };
 }
 
-/* The VFIO nodes one process holds, added to h; then its command and guest name. */
-static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pidname)
+/*
+ * The nodes one process holds, added to h (nodes NULL: the VFIO nodes; else those paths); then
+ * its command and guest name.
+ */
+static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pidname,
+		     const struct strv *nodes)
 {
 	size_t first = h->n, len = 0;
 	char *fdpath = xasprintf("%s/fd", pidname), *comm = NULL, *args = NULL, *vm = NULL;
@@ -216,7 +220,7 @@ static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pid
 		if (k < 0)
 			continue;
 		target[k] = '\0';
-		group = vfio_node(target);
+		group = nodes ? (strv_contains(nodes, target) ? -1 : -2) : vfio_node(target);
 		if (group == -2)
 			continue;
 		for (size_t i = first; i < h->n && !seen; i++)
@@ -273,7 +277,7 @@ static int cmp_holder(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-int holders_scan(struct holders *h)
+static int scan(struct holders *h, const struct strv *nodes)
 {
 	char *proc = root_path("/proc");
 	size_t cap = 0;
@@ -292,13 +296,58 @@ int holders_scan(struct holders *h)
 	}
 	while ((de = readdir(d)))
 		if (all_digits(de->d_name) && strlen(de->d_name) < 10)
-			scan_pid(h, &cap, dirfd(d), de->d_name);
+			scan_pid(h, &cap, dirfd(d), de->d_name, nodes);
 	closedir(d);
 	if (h->n)
 		qsort(h->v, h->n, sizeof(*h->v), cmp_holder);
 out:
 	free(proc);
 	return r;
+}
+
+int holders_scan(struct holders *h)
+{
+	return scan(h, NULL);
+}
+
+int holders_scan_nodes(struct holders *h, const struct strv *nodes)
+{
+	if (!nodes->n) {
+		*h = (struct holders){ 0 };
+		return 0;
+	}
+	return scan(h, nodes);
+}
+
+char *holders_describe_nodes(const struct holders *h)
+{
+	char *out = NULL;
+
+	/* one item per process, with every node it holds: sorted by pid */
+	for (size_t i = 0; i < h->n; i++) {
+		const struct holder *v = &h->v[i];
+		bool seen = false;
+		char *nodes = xstrdup(v->node), *s;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = h->v[j].pid == v->pid;
+		if (seen) {
+			free(nodes);
+			continue;
+		}
+		for (size_t j = i + 1; j < h->n; j++)
+			if (h->v[j].pid == v->pid) {
+				s = xasprintf("%s and %s", nodes, h->v[j].node);
+				free(nodes);
+				nodes = s;
+			}
+		s = xasprintf("%s%s%s%s(pid %d) through %s", out ? out : "", out ? ", " : "",
+			      v->command ? v->command : "", v->command ? " " : "", v->pid, nodes);
+		free(nodes);
+		free(out);
+		out = s;
+	}
+	return out;
 }
 
 void holders_free(struct holders *h)

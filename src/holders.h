@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 /*
  * Which processes hold VFIO nodes open: /dev/vfio/N (an IOMMU group), /dev/vfio/devices/vfioX
  * (a device's cdev) and /dev/iommu (iommufd), found by one scan of the fd links under
@@ -24,6 +26,13 @@ struct holders {
 
 /* 0 or a negative errno; no /proc under the root means no holders. */
 int holders_scan(struct holders *h);
+/*
+ * The same scan for other nodes: the processes that hold one of nodes ("/dev/dri/card0") open,
+ * group -1 (a display device's DRM nodes: single-GPU passthrough). 0 or a negative errno.
+ */
+int holders_scan_nodes(struct holders *h, const struct strv *nodes);
+/* "Xorg (pid 1234) through /dev/dri/card0, 99 ..." of every holder in h, or NULL when none. */
+char *holders_describe_nodes(const struct holders *h);
 void holders_free(struct holders *h);
 
 /* The holders of /dev/vfio/GROUP, in pid order: the first, and their count in *n (0: NULL). */

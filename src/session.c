@@ -9,6 +9,7 @@
 
 #include "bind.h"
 #include "cmd.h"
+#include "console.h"
 #include "log.h"
 #include "modload.h"
 #include "perms.h"
@@ -239,7 +240,7 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 /* Writes a device's state entry; logs a failure (the caller's exit code says it too). */
 static int record(struct session *s, size_t i, const char *stage, const char *state,
 		  const char *taken_from, const char *host_driver, const char *host_module,
-		  const char *error)
+		  const char *error, const struct console_taken *con)
 {
 	const struct pci_dev *d = &s->devs.v[i];
 	const struct verdict *v = &s->plan.v[i];
@@ -272,6 +273,9 @@ static int record(struct session *s, size_t i, const char *stage, const char *st
 	kv_set(&kv, "time", buf);
 	if (error)
 		kv_set(&kv, "error", error);
+	/* what a release restores after the host driver: the consoles unbound for the claim */
+	if (con)
+		console_record(con, &kv);
 	r = state_write(d->addr, &kv);
 	if (r < 0)
 		log_error("%s: cannot write its state entry under '%s/run/vfio-claim/devices': %s; "
@@ -339,6 +343,7 @@ struct member {
 	bool touched;	     /* bind_claim() ran: undo it if the group fails */
 	bool was_vfio;	     /* on vfio-pci already, without its entry: the entry is repaired */
 	int bound;	     /* bind_claim(): 0 on vfio-pci, 1 held by the override only */
+	struct console_taken con; /* the consoles unbound before a display device moved */
 };
 
 /* The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order. */
@@ -374,6 +379,108 @@ static void roll_back(struct session *s, struct member *m, size_t n)
 		else
 			log_info("%s: left to its host driver's module, which is not loaded yet",
 				 d->addr);
+	}
+}
+
+/*
+ * Single-GPU passthrough (SPEC §7): before a run-time claim moves a display device, no process
+ * may hold its DRM nodes (named, refused), and its frame-buffer consoles and firmware
+ * framebuffer are unbound, before its host driver; each member's m[k].con says what was. 0, or
+ * a negative errno (logged) with nothing changed.
+ */
+static int take_consoles(struct member *m, size_t n, struct session *s, const char *stage)
+{
+	int r = 0;
+
+	if (!console_stage_applies(stage))
+		return 0;
+	for (size_t k = 0; k < n && r == 0; k++) {
+		const struct pci_dev *d = &s->devs.v[m[k].i];
+		struct strv nodes = { 0 };
+		struct holders h = { 0 };
+		char *who;
+
+		if (m[k].already || !console_is_display(d) || pci_on_vfio(d))
+			continue;
+		r = console_drm_nodes(d, &nodes);
+		if (r == 0)
+			r = holders_scan_nodes(&h, &nodes);
+		if (r < 0)
+			log_error("%s: cannot tell which processes hold its DRM nodes: %s", d->addr,
+				  errstr(r));
+		else if ((who = holders_describe_nodes(&h))) {
+			log_error("%s: held by %s: stop the display manager first", d->addr, who);
+			free(who);
+			r = -EBUSY;
+		} else if (h.unreadable) {
+			/* fail closed: a display server we cannot see may be drawing on it */
+			log_error(
+			    "%s: cannot tell which processes hold its DRM nodes: the open files "
+			    "of %zu processes could not be read (run as root)",
+			    d->addr, h.unreadable);
+			r = -EACCES;
+		}
+		holders_free(&h);
+		strv_free(&nodes);
+	}
+	for (size_t k = 0; k < n && r == 0; k++) {
+		const struct pci_dev *d = &s->devs.v[m[k].i];
+		struct console_error err = { { 0 } };
+		char *what;
+
+		if (m[k].already || !console_is_display(d) || pci_on_vfio(d))
+			continue;
+		r = console_take(d, &m[k].con, &err);
+		if (r < 0) {
+			log_error("%s: %s failed: %s", d->addr, err.step, errstr(r));
+			break;
+		}
+		what = console_describe(&m[k].con);
+		if (what)
+			log_info("%s: console unbound before its driver: %s", d->addr, what);
+		free(what);
+	}
+	if (r < 0)
+		for (size_t k = 0; k < n; k++) {
+			const struct pci_dev *d = &s->devs.v[m[k].i];
+			struct console_taken left;
+			struct console_error err = { { 0 } };
+			int q = console_restore(&m[k].con, &left, &err);
+
+			if (q < 0)
+				log_error("%s: could not restore its console: %s failed: %s",
+					  d->addr, err.step, errstr(q));
+			console_taken_free(&left);
+			console_taken_free(&m[k].con);
+		}
+	return r;
+}
+
+/*
+ * After a rollback: the consoles of the members given back to their host driver restored; a
+ * member that stayed on vfio-pci keeps them in its record, for its release.
+ */
+static void restore_consoles(struct session *s, struct member *m, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct pci_dev *d = &s->devs.v[m[k].i];
+		struct console_error err = { { 0 } };
+		struct console_taken left;
+		char *what;
+		int r;
+
+		if (console_taken_empty(&m[k].con) || pci_on_vfio(d))
+			continue;
+		what = console_describe(&m[k].con);
+		r = console_restore(&m[k].con, &left, &err);
+		if (r < 0)
+			log_error("%s: could not restore its console: %s failed: %s", d->addr,
+				  err.step, errstr(r));
+		else
+			log_info("%s: console bound again: %s", d->addr, what);
+		free(what);
+		console_taken_free(&m[k].con);
+		m[k].con = left;
 	}
 }
 
@@ -429,6 +536,10 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		res = CLAIM_ALREADY; /* idempotent: the coldplug replay changes nothing */
 		goto out;
 	}
+	if (take_consoles(m, n, s, stage) < 0) {
+		res = CLAIM_FAILED;
+		goto out;
+	}
 
 	for (size_t k = 0; k < n; k++) {
 		struct pci_dev *d = &s->devs.v[m[k].i];
@@ -452,6 +563,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 				  "members back",
 				  d->iommu_group);
 		roll_back(s, m, n);
+		restore_consoles(s, m, n); /* after the host driver, as a release does */
 		for (size_t j = 0; j < n; j++) {
 			char *why = j == k
 					? xstrdup(e)
@@ -459,7 +571,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 						    d->addr, e);
 			if (!m[j].already)
 				record(s, m[j].i, stage, "failed", m[j].before, m[j].host,
-				       m[j].module, why);
+				       m[j].module, why, &m[j].con);
 			free(why);
 		}
 		free(e);
@@ -478,7 +590,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		/* the device stays claimed when its entry cannot be written: the next run repairs
 		 */
 		if (record(s, m[k].i, stage, m[k].bound == 1 ? "held" : "claimed", m[k].before,
-			   host, m[k].module, NULL) < 0)
+			   host, m[k].module, NULL, &m[k].con) < 0)
 			res = CLAIM_FAILED;
 		if (m[k].was_vfio)
 			log_info("%s: on vfio-pci already; its state entry is written again (%s)",
@@ -513,6 +625,7 @@ out:
 		free(m[k].before);
 		free(m[k].host);
 		free(m[k].module);
+		console_taken_free(&m[k].con);
 	}
 	free(m);
 	state_unlock(lock);

@@ -9,6 +9,8 @@
  *   sys/bus/pci/drivers/NAME/unbind          unbind ADDR from NAME
  *   sys/bus/pci/drivers_probe                probe ADDR (override, else modules.alias)
  *   sys/devices/.../ADDR/sriov_numvfs        create (N) or remove (0) the PF's VFs
+ *   sys/bus/platform/drivers/NAME/bind       bind platform device DEV to NAME (a firmware
+ *   sys/bus/platform/drivers/NAME/unbind     framebuffer: efi-framebuffer.0), or unbind it
  *
  * VFIO drivers are vfio-pci and the VFIO variant drivers (a module that holds vfio_pci_core,
  * sys/module/vfio_pci_core/holders/MODULE): they bind only through driver_override and only a
@@ -73,7 +75,17 @@
 #define SYSFS_MAGIC 0x62656572
 #define VFIO_DRIVER "vfio-pci"
 
-enum fk_kind { FK_NONE, FK_OVERRIDE, FK_BIND, FK_UNBIND, FK_PROBE, FK_STATE, FK_NUMVFS };
+enum fk_kind {
+	FK_NONE,
+	FK_OVERRIDE,
+	FK_BIND,
+	FK_UNBIND,
+	FK_PROBE,
+	FK_STATE,
+	FK_NUMVFS,
+	FK_PBIND,
+	FK_PUNBIND
+};
 
 /* What a remembered descriptor is: its kind, the device address (driver_override) or driver
  * name (bind, unbind), and the inode it was opened on, to notice a descriptor number that was
@@ -1255,6 +1267,66 @@ static long fk_finit_module(int fd)
 	return r;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The platform bus (firmware framebuffers): bind and unbind only, no probe, no modules */
+
+/* Device DEV of the platform bus, its canonical directory, and the driver folder of drv. */
+static int fk_platform(const char *dev, const char *drv, char devdir[PATH_MAX],
+		       char drvdir[PATH_MAX])
+{
+	char link[PATH_MAX];
+	struct stat st;
+
+	if (!*dev || strchr(dev, '/') || !strcmp(dev, ".") || !strcmp(dev, "..") ||
+	    fk_path(link, "sys/bus/platform/devices/%s", dev) < 0 || !realpath(link, devdir) ||
+	    strncmp(devdir, fk_root, fk_rootlen) || devdir[fk_rootlen] != '/' ||
+	    fk_path(drvdir, "sys/bus/platform/drivers/%s", drv) < 0 || stat(drvdir, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return ENODEV;
+	return 0;
+}
+
+static int fk_do_pbind(const char *dev, const char *drv)
+{
+	char devdir[PATH_MAX], drvdir[PATH_MAX], path[PATH_MAX], rel[PATH_MAX], cur[128];
+	int err;
+
+	if ((err = fk_requested_failure(dev, "probe")) ||
+	    (err = fk_platform(dev, drv, devdir, drvdir)))
+		return err;
+	if (fk_bound(devdir, cur, sizeof(cur)))
+		return EBUSY;
+	fk_relpath(drvdir, devdir, rel);
+	if (fk_join(path, drvdir, dev) < 0)
+		return ENAMETOOLONG;
+	if (fk_link_atomic(path, rel) < 0)
+		return errno;
+	fk_relpath(devdir, drvdir, rel);
+	fk_join(path, devdir, "driver");
+	if (fk_link_atomic(path, rel) < 0)
+		return errno;
+	fk_uevent(devdir, drv);
+	return 0;
+}
+
+static int fk_do_punbind(const char *dev, const char *drv)
+{
+	char devdir[PATH_MAX], drvdir[PATH_MAX], path[PATH_MAX], cur[128];
+	int err;
+
+	if ((err = fk_requested_failure(dev, "unbind")) ||
+	    (err = fk_platform(dev, drv, devdir, drvdir)))
+		return err;
+	if (!fk_bound(devdir, cur, sizeof(cur)) || strcmp(cur, drv))
+		return ENODEV;
+	fk_join(path, devdir, "driver");
+	unlink(path);
+	fk_join(path, drvdir, dev);
+	unlink(path);
+	fk_uevent(devdir, NULL);
+	return 0;
+}
+
 /* One write() to a special file: the effect, under the tree lock. */
 static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
 {
@@ -1285,6 +1357,14 @@ static ssize_t fk_effect(const struct fk_fd *e, const char *buf, size_t n)
 		break;
 	case FK_NUMVFS:
 		err = fk_do_numvfs(e->arg, buf, n);
+		break;
+	case FK_PBIND:
+		fk_written_addr(buf, n, addr, sizeof(addr));
+		err = fk_do_pbind(addr, e->arg);
+		break;
+	case FK_PUNBIND:
+		fk_written_addr(buf, n, addr, sizeof(addr));
+		err = fk_do_punbind(addr, e->arg);
 		break;
 	}
 	fk_unlock(lock);
@@ -1320,6 +1400,21 @@ static int fk_classify_path(const char *real, struct fk_fd *e)
 	rel = real + fk_rootlen + 1; /* "sys/..." */
 	if (!strcmp(rel, "sys/bus/pci/drivers_probe")) {
 		e->kind = FK_PROBE;
+		return 1;
+	}
+	if (!strncmp(rel, "sys/bus/platform/drivers/", 25)) {
+		rel += 25;
+		slash = strchr(rel, '/');
+		len = slash ? (size_t)(slash - rel) : 0;
+		if (!len || len >= sizeof(e->arg))
+			return 0;
+		if (!strcmp(slash, "/bind"))
+			e->kind = FK_PBIND;
+		else if (!strcmp(slash, "/unbind"))
+			e->kind = FK_PUNBIND;
+		else
+			return 0;
+		memcpy(e->arg, rel, len);
 		return 1;
 	}
 	if (!strncmp(rel, "sys/bus/pci/drivers/", 20)) {

@@ -61,6 +61,9 @@ MODULES = {
     "nouveau": dict(path="kernel/drivers/gpu/drm/nouveau/nouveau.ko",
                     aliases=["pci:v000010DEd*sv*sd*bc03sc*i*", "pci:v000012D2d*sv*sd*bc03sc*i*"]),
     "ast": dict(path="kernel/drivers/gpu/drm/ast/ast.ko"),
+    # NVIDIA's own driver (DKMS): it leaves the firmware's framebuffer where it is
+    "nvidia": dict(path="updates/dkms/nvidia.ko",
+                   aliases=["pci:v000010DEd*sv*sd*bc03sc00i00*", "pci:v000010DEd*sv*sd*bc03sc02i00*"]),
     "i801_smbus": dict(path="kernel/drivers/i2c/busses/i801_smbus.ko"),
     "vfio": dict(path="kernel/drivers/vfio/vfio.ko", pci=False,
                  aliases=["devname:vfio/vfio", "char-major-10-196"],
@@ -335,8 +338,36 @@ def cloud():
         ])
 
 
+def single_gpu():
+    """Ryzen desktop with one GPU (single-GPU passthrough): an RTX 3060 on NVIDIA's driver is the
+    boot VGA device and carries the console: fbcon (vtcon1) draws on the firmware's EFI
+    framebuffer, which that driver leaves bound; its HDMI audio shares its group."""
+    b = "1462:7c56"  # MSI board
+    return dict(
+        cmdline=cmdline_for("UUID=" + DESKTOP_ROOT_UUID), i8042=False, iommu=True,
+        console=dict(vtcons=[("(S) dummy device", 0), ("(M) frame buffer device", 1)],
+                     fw_fb=("efi-framebuffer", "efi-framebuffer.0")),
+        devices=[
+            dev("00:00.0", "1022:1480", 0x060000, group=0, sub=b),
+            dev("00:01.1", "1022:1483", 0x060400, group=1),
+            dev("00:01.2", "1022:1483", 0x060400, group=2),
+            dev("00:08.1", "1022:1484", 0x060400, group=3),
+            dev("01:00.0", "10de:2504", 0x030000, "nvidia", parent="00:01.1", group=4,
+                sub="1462:397d", rev=0xa1, boot_vga=1, names=["drm/card0", "drm/renderD128"]),
+            dev("01:00.1", "10de:228e", 0x040300, "snd_hda_intel", parent="00:01.1", group=4,
+                sub="1462:397d", rev=0xa1, names=["sound/card1"]),
+            dev("02:00.0", "144d:a808", 0x010802, "nvme", parent="00:01.2", group=5,
+                sub="144d:a801", disk=nvme_disk(parts=[
+                    part(1, "vfat", "7A3B-1C2D", "5d2e8a14-3c1f-4b8e-a7d2-6f9e0b1c2d3e", "EFI",
+                         "/boot/efi", "EFI system partition", size=1048576),
+                    part(2, "ext4", DESKTOP_ROOT_UUID, "8c4b2f61-9e3a-4d7c-b5f8-1a2e3d4c5b6a",
+                         "rootfs", "/", "root", size=975722496)], **SAMSUNG_970)),
+            dev("03:00.3", "1022:149c", 0x0c0330, "xhci_hcd", parent="00:08.1", group=6, sub=b),
+        ])
+
+
 MACHINES = {"desktop": desktop, "server": server, "chipset": chipset, "noiommu": noiommu,
-            "desktop-home": desktop_home, "cloud": cloud}
+            "desktop-home": desktop_home, "cloud": cloud, "single-gpu": single_gpu}
 
 
 # Bench: endpoint templates, each a list of functions (more than one = multi-function slot).
@@ -702,6 +733,36 @@ def mountinfo(mounts):
     return "\n".join(lines) + "\n"
 
 
+def write_console(t, console):
+    """The virtual consoles (sys/class/vtconsole/vtconN: name, bind) and a firmware framebuffer:
+    a platform device bound to its driver (fb0 is its framebuffer)."""
+    for rel in ("sys/class/vtconsole", "sys/class/graphics"):
+        t.mkdir(rel)
+    for i, (name, bind) in enumerate(console["vtcons"]):
+        v = "sys/devices/virtual/vtconsole/vtcon%d" % i
+        t.mkdir(v)
+        t.file(v + "/name", name + "\n")
+        t.file(v + "/bind", "%d\n" % bind)
+        t.file(v + "/uevent")
+        t.link("sys/class/vtconsole/vtcon%d" % i, v)
+    if console.get("fw_fb"):
+        drv, name = console["fw_fb"]
+        p = "sys/devices/platform/" + name
+        ddir = "sys/bus/platform/drivers/" + drv
+        t.mkdir(ddir)
+        t.mkdir(p + "/graphics/fb0")
+        for f in ("bind", "unbind", "uevent"):
+            t.file("%s/%s" % (ddir, f))
+        t.file(p + "/uevent", "DRIVER=%s\nMODALIAS=platform:%s\n" % (drv, drv))
+        t.file(p + "/driver_override", "(null)\n")
+        t.link("sys/bus/platform/devices/" + name, p)
+        t.link(p + "/driver", ddir)
+        t.link("%s/%s" % (ddir, name), p)
+        t.file(p + "/graphics/fb0/name", "EFI VGA\n")
+        t.link(p + "/graphics/fb0/device", p)
+        t.link("sys/class/graphics/fb0", p + "/graphics/fb0")
+
+
 def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
     """Write MACHINE (a dict from MACHINES or bench()) as a kernel-shaped tree under root.
     vfio: the vfio modules are loaded; vfio_files: their .ko files and modules.dep entries exist."""
@@ -715,7 +776,7 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
                 "sys/devices/platform", "sys/kernel", "sys/module", "sys/class/net", "sys/class/block",
                 "sys/class/drm", "sys/class/sound", "sys/class/nvme", "sys/block",
                 "sys/dev/block", "sys/dev/char", "proc/self", "proc/sys/kernel",
-                "dev/vfio", "dev/disk/by-uuid", "dev/disk/by-partuuid", "dev/disk/by-label",
+                "dev/vfio", "dev/dri", "dev/disk/by-uuid", "dev/disk/by-partuuid", "dev/disk/by-label",
                 "dev/disk/by-partlabel", "dev/disk/by-path", "dev/disk/by-id",
                 "etc/vfio-claim.d", "usr/lib/vfio-claim.d", "run", "lib/modules/" + KVER,
                 ".fakekernel"):
@@ -847,11 +908,16 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
                   "sound": "", "nvme": "DEVNAME=%s\n" % n}[cls]
             t.file("%s/%s/%s/uevent" % (p, cls, n), ue)
             t.link("sys/class/%s/%s" % (cls, n), "%s/%s/%s" % (p, cls, n))
+            if cls == "drm":
+                t.file("dev/dri/" + n)   # the node a display server holds open
         if d["disk"]:
             write_block(t, p, d, d["disk"], dev_nodes)
 
     for s in machine.get("stacks", []):
         write_stack(t, s, dev_nodes)
+
+    if machine.get("console"):
+        write_console(t, machine["console"])
 
     # Mount table from the partitions that carry a mount point.
     mounts = [(pt["mount"], dev_nodes[pt["node"]], pt["fstype"], pt["node"])

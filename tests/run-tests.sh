@@ -14,7 +14,7 @@ FIXTURES=$(mktemp -d "${TMPDIR:-/tmp}/vfio-claim-fixtures.XXXXXX")
 export FIXTURES
 trap 'rm -rf "$FIXTURES"' EXIT
 
-for m in desktop desktop-home server chipset noiommu cloud; do
+for m in desktop desktop-home server chipset noiommu cloud single-gpu; do
     python3 "$here/mkfixture.py" "$m" "$FIXTURES/$m" >/dev/null || {
         echo "cannot generate fixture '$m'" >&2
         exit 1
