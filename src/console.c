@@ -35,7 +35,7 @@ static int fail(struct console_error *err, int r, const char *fmt, ...)
 
 bool console_stage_applies(const char *stage)
 {
-	return !streq(stage, "boot") && !streq(stage, "udev");
+	return !streq(stage, "initramfs") && !streq(stage, "udev");
 }
 
 bool console_is_display(const struct pci_dev *d)

@@ -30,9 +30,10 @@ struct console_error {
 };
 
 /*
- * A claim in this stage handles consoles: any run-time claim. Not the early pass ("boot") nor
- * the udev pass ("udev"): they run before any DRM driver carries a console, and unbinding the
- * firmware framebuffer there would hide the boot's own prompts (a LUKS passphrase).
+ * A claim in this stage handles consoles: any run-time claim ("manual", a guest's). Not the
+ * early pass (`boot`, stage "initramfs") nor the udev pass ("udev"): they run when a device is
+ * added, before any DRM driver carries a console on it, and unbinding the firmware framebuffer
+ * there would hide the boot's own prompts (a LUKS passphrase).
  */
 bool console_stage_applies(const char *stage);
 /* A display controller (PCI class 0x03: VGA, XGA, 3D, other). */
