@@ -1,0 +1,76 @@
+#!/bin/bash
+# Single-GPU passthrough boot test: Debian 12's kernel under QEMU with the std VGA (00:01.0) as
+# the boot VGA device, the package installed and no claim configured. One boot, two parts:
+#   B: vga=0x317 and modprobe.blacklist=bochs: fbcon draws on the firmware framebuffer (vesafb,
+#      platform device vesa-framebuffer.0) and no DRM driver has the card;
+#   A: after `modprobe bochs`: bochs-drm has the card (/dev/dri/card0), fbcon on its framebuffer.
+# In each: `claim` without --force is refused (boot VGA), `claim --force` unbinds the console
+# (and in B the firmware framebuffer) and binds vfio-pci, recording what it unbound; `release`
+# gives the card back, then the framebuffer and console exactly as before. In A a process that
+# holds /dev/dri/card0 is named and the claim refused.
+#
+# Usage: tests/vm/gpu-test.sh   (initramfs-tools image; ~2 min under TCG)
+# Environment: VFIO_CLAIM_CACHE (root file systems, kept between runs), KEEP=1 keeps the work dir.
+# Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed"; exits 1 on a failure.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=results.sh
+. "$HERE/results.sh"
+# shellcheck disable=SC2034 # read by log() in lib.sh
+LOG_TAG=gpu-test
+
+CACHE=$(vm_cache_dir)
+work_dir gpu-test
+
+main() {
+	local deb img=$WORK/gpu.img out o
+	log "building the package"
+	deb=${VFIO_CLAIM_DEB:-$(build_deb)}
+	log "root file system (cached in $CACHE)"
+	"$HERE/build-rootfs.sh" "$CACHE" initramfs-tools >"$WORK/build-rootfs.log" 2>&1 ||
+		{ tail -30 "$WORK/build-rootfs.log" >&2; die "build-rootfs.sh failed"; }
+	log "image"
+	"$HERE/mkimage.sh" "$CACHE/rootfs-initramfs-tools" "$deb" -o "$img" >"$WORK/mkimage.log" 2>&1 ||
+		{ tail -30 "$WORK/mkimage.log" >&2; die "mkimage.sh failed"; }
+	log "boot with the std VGA as boot VGA, vesafb on it, bochs blacklisted until the script loads it"
+	out=$WORK/gpu
+	"$HERE/boot.sh" "$img" --script "$HERE/guest-gpu.sh" --out "$out" \
+		--append 'vga=0x317 modprobe.blacklist=bochs' >/dev/null 2>&1 || true
+	o=$out/output.txt
+	check "guest reported" [ "$(cat "$out/rc" 2>/dev/null)" = 0 ]
+	# B: the firmware framebuffer
+	check "B: fbcon on vesafb, no DRM driver" has "CHECK B before none vesa-framebuffer vtcon1=1" "$o"
+	check "B: claim without --force is refused (boot VGA), nothing changed" \
+		has "CHECK B refused rc=1 1 none vesa-framebuffer vtcon1=1" "$o"
+	# fbcon's console driver goes away with the last framebuffer (vtcon1 then does not exist)
+	check "B: claim --force: vfio-pci, vesafb unbound, fbcon unbound" \
+		has_re "^CHECK B claimed rc=0 vfio-pci unbound (none|vtcon1=0)$" "$o"
+	check "B: the state records what was unbound" \
+		has "CHECK B record vtcon_unbound=vtcon1 fb_unbound=vesa-framebuffer:vesa-framebuffer.0" "$o"
+	check "B: release: vesafb bound again, fbcon bound again" \
+		has "CHECK B released rc=0 none vesa-framebuffer vtcon1=1" "$o"
+	check "B: /sys/class/vtconsole/*/bind exactly as before" has "CHECK B vtconsoles-as-before yes" "$o"
+	check "B: the record is cleared" has "CHECK B record-cleared 0" "$o"
+	# A: the DRM driver
+	check "A: bochs-drm has the card, fbcon on its framebuffer, /dev/dri/card0" \
+		has_re "^CHECK A before bochs-drm (gone|unbound) vtcon1=1 card0=yes$" "$o"
+	check "A: a process holding /dev/dri/card0 is named, the claim refused" \
+		has "CHECK A held rc=1 1 bochs-drm vtcon1=1" "$o"
+	check "A: claim --force: vfio-pci, fbcon unbound, no DRM node" \
+		has_re "^CHECK A claimed rc=0 vfio-pci (none|vtcon1=0) card0=no$" "$o"
+	check "A: the state records the console" has "CHECK A record vtcon_unbound=vtcon1" "$o"
+	check "A: release: bochs-drm again, fbcon bound, /dev/dri/card0 exists again" \
+		has "CHECK A released rc=0 bochs-drm vtcon1=1 card0=yes" "$o"
+	check "A: /sys/class/vtconsole/*/bind exactly as before" has "CHECK A vtconsoles-as-before yes" "$o"
+	check "A: the record is cleared" has "CHECK A record-cleared 0" "$o"
+	check "A: bochs was never unloaded (no modprobe -r)" has "CHECK bochs-still-loaded 1" "$o"
+	((FAILED == 0)) || sed 's/^/    /' "$o" >&2
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+}
+
+main "$@"
