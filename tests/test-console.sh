@@ -161,3 +161,50 @@ test_a_hostile_record_is_not_a_list_of_files_to_write() {
     assert_err "its state entry names consoles or framebuffers that vfio-claim does not unbind, ignoring them"
     assert_console_on_host
 }
+
+# The desktop fixture with consoles: fbcon (vtcon1) bound, fb0 the boot iGPU's (i915, 00:02.0)
+desktop_with_consoles() {
+    fixture desktop
+    local v
+    for v in 0 1; do
+        mkdir -p "$ROOT/sys/devices/virtual/vtconsole/vtcon$v" "$ROOT/sys/class/vtconsole"
+        ln -s "../../devices/virtual/vtconsole/vtcon$v" "$ROOT/sys/class/vtconsole/vtcon$v"
+    done
+    echo "(S) dummy device" >"$ROOT/sys/devices/virtual/vtconsole/vtcon0/name"
+    echo 0 >"$ROOT/sys/devices/virtual/vtconsole/vtcon0/bind"
+    echo "(M) frame buffer device" >"$ROOT/sys/devices/virtual/vtconsole/vtcon1/name"
+    echo 1 >"$ROOT/sys/devices/virtual/vtconsole/vtcon1/bind"
+    graphics_fb fb0 0000:00:02.0
+}
+# graphics_fb fbN ADDR: a framebuffer of the PCI device ADDR (DRM fbdev emulation)
+graphics_fb() {
+    local dev
+    dev=$(readlink -f "$ROOT/sys/bus/pci/devices/$2")
+    mkdir -p "$dev/graphics/$1" "$ROOT/sys/class/graphics"
+    ln -s "$dev" "$dev/graphics/$1/device"
+    ln -s "$dev/graphics/$1" "$ROOT/sys/class/graphics/$1"
+}
+
+test_a_second_gpu_without_the_console_leaves_the_host_console_alone() {
+    desktop_with_consoles
+    run claim 0000:01:00.0
+    assert_rc 0
+    assert_driver 0000:01:00.0 vfio-pci
+    assert_vtcon vtcon1 1
+    assert_not_err "console unbound"
+    [ -z "$(state_of 0000:01:00.0 vtcon_unbound)" ] || fail "a console was recorded"
+}
+
+test_a_second_gpu_with_a_framebuffer_of_its_own_takes_the_console_off() {
+    desktop_with_consoles
+    graphics_fb fb1 0000:01:00.0 # nouveau's fbdev: fbcon may draw on it
+    run claim 0000:01:00.0
+    assert_rc 0
+    assert_vtcon vtcon1 0
+    [ "$(state_of 0000:01:00.0 vtcon_unbound)" = vtcon1 ] || fail "vtcon_unbound not recorded"
+    [ -z "$(state_of 0000:01:00.0 fb_unbound)" ] || fail "a firmware framebuffer of a non-boot GPU"
+    run release 0000:01:00.0
+    assert_rc 0
+    assert_driver 0000:01:00.0 nouveau
+    assert_vtcon vtcon1 1
+}
