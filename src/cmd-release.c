@@ -29,31 +29,14 @@ static bool held_by_vfio(const struct pci_dev *d)
 static void restore_consoles(struct pci_dev *d, struct kv *st)
 {
 	struct console_taken con, left = { 0 };
-	struct console_error err = { { 0 } };
-	char *what;
-	int r;
 
 	if (console_from_record(st, &con) < 0)
 		log_warn("%s: its state entry names consoles or framebuffers that vfio-claim does "
 			 "not unbind, ignoring them",
 			 d->addr);
-	if (console_taken_empty(&con)) {
-		console_record(&con, st);
-		return;
-	}
-	what = console_describe(&con);
-	r = console_restore(&con, &left, &err);
-	if (r < 0) {
-		char *rest = console_describe(&left);
-
-		log_error("%s: cannot restore its console: %s failed: %s; still unbound: %s",
-			  d->addr, err.step, errstr(r), rest);
-		free(rest);
-	} else {
-		log_info("%s: console bound again: %s", d->addr, what);
-	}
+	if (!console_taken_empty(&con))
+		session_restore_console(d->addr, &con, &left);
 	console_record(&left, st);
-	free(what);
 	console_taken_free(&con);
 	console_taken_free(&left);
 }

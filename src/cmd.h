@@ -123,6 +123,14 @@ enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_
  * of, so that a caller going through every device does not try a failed group again.
  */
 enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled);
+/*
+ * Single-GPU passthrough: the consoles t says a claim unbound, restored after the host driver
+ * (console_restore()), and logged: what is bound again, what no longer exists, what failed.
+ * left receives what could not be restored (to keep recorded). 0 or the first negative errno.
+ */
+struct console_taken;
+int session_restore_console(const char *addr, const struct console_taken *t,
+			    struct console_taken *left);
 void print_config_errors(const struct config *cfg);
 void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, char **module);
 

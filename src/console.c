@@ -238,10 +238,14 @@ static int restore_fb(const char *entry, struct console_error *err)
 		return fail(err, -EINVAL, "read '%s'", entry);
 	p = root_path("/sys/bus/platform/devices/%s", dev);
 	if (lstat(p, &st) < 0) {
-		/* the host driver removed the firmware's framebuffer when it took the display */
+		/*
+		 * The kernel removed the firmware's framebuffer for good when a driver took the
+		 * card (vfio-pci does when it binds a VGA device, a DRM driver when it takes the
+		 * display): nothing to bind again.
+		 */
 		free(p);
 		free(copy);
-		return 0;
+		return 1;
 	}
 	free(p);
 	now = platform_driver_of(dev);
@@ -263,8 +267,15 @@ static int restore_fb(const char *entry, struct console_error *err)
 
 static int restore_vtcon(const char *vtcon, struct console_error *err)
 {
-	int r = vtcon_bound(vtcon);
+	char *p = root_path("/sys/class/vtconsole/%s", vtcon);
+	struct stat st;
+	int r;
 
+	r = lstat(p, &st);
+	free(p);
+	if (r < 0)
+		return 1; /* fbcon leaves with the last framebuffer and takes the next by itself */
+	r = vtcon_bound(vtcon);
 	if (r == 1)
 		return 0; /* bound again already: fbcon took the new framebuffer by itself */
 	if (r < 0)
@@ -280,36 +291,43 @@ static int restore_vtcon(const char *vtcon, struct console_error *err)
 	return 0;
 }
 
+/* One item's restore into left (failed) or gone; the first failure into first and err. */
+static void restored(int r, const char *item, struct strv *left, struct strv *gone, int *first,
+		     const struct console_error *e, struct console_error *err)
+{
+	if (r < 0) {
+		strv_push(left, xstrdup(item));
+		if (!*first) {
+			*first = r;
+			*err = *e;
+		}
+	} else if (r > 0 && gone) {
+		strv_push(gone, xstrdup(item));
+	}
+}
+
 int console_restore(const struct console_taken *t, struct console_taken *left,
-		    struct console_error *err)
+		    struct console_taken *gone, struct console_error *err)
 {
 	struct console_error e = { { 0 } };
-	int first = 0, r;
+	int first = 0;
 
 	*left = (struct console_taken){ 0 };
+	if (gone)
+		*gone = (struct console_taken){ 0 };
 	/* the reverse of console_take(): the framebuffers, then the consoles that draw on them */
-	for (size_t i = t->fbs.n; i-- > 0;) {
-		r = restore_fb(t->fbs.v[i], &e);
-		if (r < 0) {
-			strv_push(&left->fbs, xstrdup(t->fbs.v[i]));
-			if (!first) {
-				first = r;
-				*err = e;
-			}
-		}
-	}
-	for (size_t i = t->vtcons.n; i-- > 0;) {
-		r = restore_vtcon(t->vtcons.v[i], &e);
-		if (r < 0) {
-			strv_push(&left->vtcons, xstrdup(t->vtcons.v[i]));
-			if (!first) {
-				first = r;
-				*err = e;
-			}
-		}
-	}
+	for (size_t i = t->fbs.n; i-- > 0;)
+		restored(restore_fb(t->fbs.v[i], &e), t->fbs.v[i], &left->fbs,
+			 gone ? &gone->fbs : NULL, &first, &e, err);
+	for (size_t i = t->vtcons.n; i-- > 0;)
+		restored(restore_vtcon(t->vtcons.v[i], &e), t->vtcons.v[i], &left->vtcons,
+			 gone ? &gone->vtcons : NULL, &first, &e, err);
 	strv_sort(&left->fbs);
 	strv_sort(&left->vtcons);
+	if (gone) {
+		strv_sort(&gone->fbs);
+		strv_sort(&gone->vtcons);
+	}
 	return first;
 }
 
@@ -367,7 +385,7 @@ int console_take(const struct pci_dev *d, struct console_taken *t, struct consol
 		struct console_error ignored;
 
 		/* nothing half-done: what this call unbound is bound again */
-		console_restore(t, &left, &ignored);
+		console_restore(t, &left, NULL, &ignored);
 		console_taken_free(&left);
 		console_taken_free(t);
 	}

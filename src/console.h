@@ -55,12 +55,14 @@ int console_drm_nodes(const struct pci_dev *d, struct strv *nodes);
 int console_take(const struct pci_dev *d, struct console_taken *t, struct console_error *err);
 /*
  * After the host driver is back: the framebuffers bound again, then the consoles (bind 1), as
- * t says. A framebuffer device that no longer exists (the host driver removed the firmware's
- * when it took the display) counts as restored. left receives what could not be restored; the
- * first failure's negative errno is returned with err->step set, else 0.
+ * t says; a console its driver bound again by itself is left as it is. left receives what could
+ * not be restored; gone (may be NULL) what no longer exists: a firmware framebuffer the kernel
+ * removed when a driver took the card (vfio-pci does for a VGA device, a DRM driver when it
+ * takes the display), a frame-buffer console that left with the last framebuffer (it takes the
+ * next one by itself). The first failure's negative errno is returned with err->step set, else 0.
  */
 int console_restore(const struct console_taken *t, struct console_taken *left,
-		    struct console_error *err);
+		    struct console_taken *gone, struct console_error *err);
 
 bool console_taken_empty(const struct console_taken *t);
 void console_taken_free(struct console_taken *t);

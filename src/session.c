@@ -445,7 +445,7 @@ static int take_consoles(struct member *m, size_t n, struct session *s, const ch
 			const struct pci_dev *d = &s->devs.v[m[k].i];
 			struct console_taken left;
 			struct console_error err = { { 0 } };
-			int q = console_restore(&m[k].con, &left, &err);
+			int q = console_restore(&m[k].con, &left, NULL, &err);
 
 			if (q < 0)
 				log_error("%s: could not restore its console: %s failed: %s",
@@ -453,6 +453,43 @@ static int take_consoles(struct member *m, size_t n, struct session *s, const ch
 			console_taken_free(&left);
 			console_taken_free(&m[k].con);
 		}
+	return r;
+}
+
+int session_restore_console(const char *addr, const struct console_taken *t,
+			    struct console_taken *left)
+{
+	struct console_taken gone, done = { 0 };
+	struct console_error err = { { 0 } };
+	char *what;
+	int r = console_restore(t, left, &gone, &err);
+
+	/* restored: neither left nor gone */
+	for (size_t i = 0; i < t->vtcons.n; i++)
+		if (!strv_contains(&left->vtcons, t->vtcons.v[i]) &&
+		    !strv_contains(&gone.vtcons, t->vtcons.v[i]))
+			strv_push(&done.vtcons, xstrdup(t->vtcons.v[i]));
+	for (size_t i = 0; i < t->fbs.n; i++)
+		if (!strv_contains(&left->fbs, t->fbs.v[i]) &&
+		    !strv_contains(&gone.fbs, t->fbs.v[i]))
+			strv_push(&done.fbs, xstrdup(t->fbs.v[i]));
+	if ((what = console_describe(&done)))
+		log_info("%s: console bound again: %s", addr, what);
+	free(what);
+	if ((what = console_describe(&gone)))
+		log_warn("%s: %s no longer exist%s (the kernel removes a firmware framebuffer for "
+			 "good when a driver takes the card, and fbcon leaves with the last "
+			 "framebuffer): the console comes back with the card's own driver",
+			 addr, what, gone.vtcons.n + gone.fbs.n > 1 ? "" : "s");
+	free(what);
+	if (r < 0) {
+		what = console_describe(left);
+		log_error("%s: cannot restore its console: %s failed: %s; still unbound: %s", addr,
+			  err.step, errstr(r), what);
+		free(what);
+	}
+	console_taken_free(&done);
+	console_taken_free(&gone);
 	return r;
 }
 
@@ -464,21 +501,11 @@ static void restore_consoles(struct session *s, struct member *m, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		struct pci_dev *d = &s->devs.v[m[k].i];
-		struct console_error err = { { 0 } };
 		struct console_taken left;
-		char *what;
-		int r;
 
 		if (console_taken_empty(&m[k].con) || pci_on_vfio(d))
 			continue;
-		what = console_describe(&m[k].con);
-		r = console_restore(&m[k].con, &left, &err);
-		if (r < 0)
-			log_error("%s: could not restore its console: %s failed: %s", d->addr,
-				  err.step, errstr(r));
-		else
-			log_info("%s: console bound again: %s", d->addr, what);
-		free(what);
+		session_restore_console(d->addr, &m[k].con, &left);
 		console_taken_free(&m[k].con);
 		m[k].con = left;
 	}

@@ -72,7 +72,13 @@ test_a_process_holding_the_card_is_named_and_nothing_changes() {
     pid=$!
     HOLDER_PID=$pid
     trap 'kill "$HOLDER_PID" 2>/dev/null; rm -rf "${CLEANUP[@]}"' EXIT
-    target=$(readlink "/proc/$pid/fd/0")
+    # the child opens the node after the fork: wait for it
+    for _ in $(seq 100); do
+        target=$(readlink "/proc/$pid/fd/0" || true)
+        [ "$target" = "$ROOT/dev/dri/card0" ] && break
+        sleep 0.05
+    done
+    [ "$target" = "$ROOT/dev/dri/card0" ] || fail "the holder did not open the card node"
     # the tree's /proc shows it as the host's would: the node's path inside the root
     mkdir -p "$ROOT/proc/$pid/fd"
     ln -s "${target#"$ROOT"}" "$ROOT/proc/$pid/fd/0"
@@ -207,4 +213,22 @@ test_a_second_gpu_with_a_framebuffer_of_its_own_takes_the_console_off() {
     assert_rc 0
     assert_driver 0000:01:00.0 nouveau
     assert_vtcon vtcon1 1
+}
+
+test_a_framebuffer_the_kernel_removed_is_reported_not_restored() {
+    fixture single-gpu
+    run claim --force "$GPU"
+    assert_rc 0
+    # Linux 6.0+: vfio-pci removes the firmware framebuffer of a VGA device it binds, for good;
+    # fbcon's console leaves with the last framebuffer
+    rm "$ROOT/sys/bus/platform/devices/$EFIFB" "$ROOT/sys/class/vtconsole/vtcon1"
+    rm -r "$ROOT/sys/devices/platform/$EFIFB" "$ROOT/sys/devices/virtual/vtconsole/vtcon1"
+    run release "$GPU"
+    assert_rc 0
+    assert_driver "$GPU" nvidia
+    assert_err "$GPU: vtcon1, $EFIFB (efi-framebuffer) no longer exist (the kernel removes a firmware framebuffer"
+    assert_err "the console comes back with the card's own driver"
+    assert_not_err "console bound again"
+    ! grep -q '^vtcon_unbound=\|^fb_unbound=' "$ROOT/run/vfio-claim/devices/$GPU" ||
+        fail "what no longer exists is still recorded"
 }
