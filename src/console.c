@@ -164,15 +164,17 @@ static void platform_bound(const char *driver, struct strv *devs)
 	struct dirent *de;
 
 	while (dir && (de = readdir(dir))) {
-		char *dev;
+		char *dev, *entry;
 		struct stat st;
 
 		if (de->d_name[0] == '.' || streq(de->d_name, "module") || !plain_name(de->d_name))
 			continue;
-		dev = root_path("/sys/bus/platform/devices/%s", de->d_name);
 		/* a device link, and a device of the platform bus of that name */
-		if (de->d_type == DT_LNK && lstat(dev, &st) == 0)
+		entry = xasprintf("%s/%s", p, de->d_name);
+		dev = root_path("/sys/bus/platform/devices/%s", de->d_name);
+		if (lstat(entry, &st) == 0 && S_ISLNK(st.st_mode) && lstat(dev, &st) == 0)
 			strv_push(devs, xstrdup(de->d_name));
+		free(entry);
 		free(dev);
 	}
 	if (dir)
