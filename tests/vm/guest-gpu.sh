@@ -67,6 +67,7 @@ vfio-claim claim --force $VGA >out.txt 2>&1 || rc=$?
 sed 's/^/    /' out.txt
 show
 echo "CHECK B claimed rc=$rc $(driver_of $VGA) $(vesafb_state) $(fbcon_state)"
+echo "CHECK B said-unbound $(grep -c "$VGA: console unbound before its driver: vtcon1, vesa-framebuffer.0 (vesa-framebuffer)" out.txt)"
 echo "CHECK B record $(record 'vtcon_unbound|fb_unbound')"
 
 echo "== vfio-claim release $VGA"
@@ -109,6 +110,7 @@ vfio-claim claim --force $VGA >out.txt 2>&1 || rc=$?
 sed 's/^/    /' out.txt
 show
 echo "CHECK A claimed rc=$rc $(driver_of $VGA) $(fbcon_state) card0=$(card0)"
+echo "CHECK A said-unbound $(grep -c "$VGA: console unbound before its driver: vtcon1$" out.txt)"
 echo "CHECK A record $(record 'vtcon_unbound|fb_unbound')"
 
 echo "== vfio-claim release $VGA"
@@ -119,6 +121,7 @@ udevadm settle -t 30
 sleep 1
 show
 echo "CHECK A released rc=$rc $(driver_of $VGA) $(fbcon_state) card0=$(card0)"
+echo "CHECK A said-bound-again $(grep -c "$VGA: console bound again: vtcon1$" out.txt)"
 echo "CHECK A vtconsoles-as-before $([[ "$(vt_state)" == "$before_a" ]] && echo yes || echo "no: '$before_a' then '$(vt_state)'")"
 echo "CHECK A record-cleared $(record 'vtcon_unbound|fb_unbound' | grep -c . || true)"
 echo "CHECK bochs-still-loaded $(grep -c '^bochs ' /proc/modules)"
