@@ -199,6 +199,38 @@ TEST(no_proc_under_the_root_means_no_holders)
 	remove_root();
 }
 
+TEST(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes)
+{
+	struct strv nodes = { 0 };
+	struct holders h;
+	char *s;
+
+	make_root();
+	proc_fd("1234", 12, "/dev/dri/card0");
+	proc_fd("1234", 13, "/dev/dri/renderD128");
+	proc_fd("1234", 14, "/dev/vfio/12"); /* not asked for */
+	PROC_FILE("1234", "comm", "Xorg\n");
+	proc_fd("77", 3, "/dev/dri/renderD128");
+	PROC_FILE("77", "comm", "gnome-shell\n");
+	proc_fd("88", 3, "/dev/dri/card1"); /* another card */
+	PROC_FILE("88", "comm", "kwin_wayland\n");
+	proc_fd("99", 3, "/dev/dri/card0"); /* ended before its comm was read */
+	strv_push(&nodes, xstrdup("/dev/dri/card0"));
+	strv_push(&nodes, xstrdup("/dev/dri/renderD128"));
+	CHECK(holders_scan_nodes(&h, &nodes) == 0);
+	CHECK(h.n == 3);
+	s = holders_describe_nodes(&h);
+	CHECK_STR(s, "Xorg (pid 1234) through /dev/dri/card0 and /dev/dri/renderD128, "
+		     "gnome-shell (pid 77) through /dev/dri/renderD128");
+	free(s);
+	holders_free(&h);
+	strv_free(&nodes);
+	CHECK(holders_scan_nodes(&h, &nodes) == 0); /* no nodes: no holders, no scan */
+	CHECK(h.n == 0 && holders_describe_nodes(&h) == NULL);
+	holders_free(&h);
+	remove_root();
+}
+
 static char *guest(const char *args, size_t len)
 {
 	return holders_qemu_guest_name(args, len);
@@ -239,4 +271,5 @@ UNIT_MAIN(UNIT_T(the_holders_of_a_group_name_the_process_and_the_guest),
 	  UNIT_T(holders_describe_reads_as_a_message_in_pid_order),
 	  UNIT_T(device_cdevs_and_iommufd_are_held_too_and_nothing_else),
 	  UNIT_T(no_proc_under_the_root_means_no_holders),
+	  UNIT_T(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes),
 	  UNIT_T(the_guest_name_is_read_as_qemu_reads_its_name_option))
