@@ -10,7 +10,7 @@
 # gives the card back, then (A) the console exactly as before. In A a process that holds
 # /dev/dri/card0 is named and the claim refused.
 #
-# Usage: tests/vm/gpu-test.sh   (initramfs-tools image; ~2 min under TCG)
+# Usage: tests/vm/gpu-test.sh   (initramfs-tools image; one boot, ~2.5 min under TCG)
 # Environment: VFIO_CLAIM_CACHE (root file systems, kept between runs), KEEP=1 keeps the work dir,
 # VFIO_CLAIM_DEB=FILE tests that package instead of building the tree's (e.g. an older one).
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, N failed"; exits 1 on a failure.
