@@ -63,7 +63,8 @@ MODULES = {
     "ast": dict(path="kernel/drivers/gpu/drm/ast/ast.ko"),
     # NVIDIA's own driver (DKMS): it leaves the firmware's framebuffer where it is
     "nvidia": dict(path="updates/dkms/nvidia.ko",
-                   aliases=["pci:v000010DEd*sv*sd*bc03sc00i00*", "pci:v000010DEd*sv*sd*bc03sc02i00*"]),
+                   aliases=["pci:v000010DEd*sv*sd*bc03sc00i00*",
+                            "pci:v000010DEd*sv*sd*bc03sc02i00*"]),
     "i801_smbus": dict(path="kernel/drivers/i2c/busses/i801_smbus.ko"),
     "vfio": dict(path="kernel/drivers/vfio/vfio.ko", pci=False,
                  aliases=["devname:vfio/vfio", "char-major-10-196"],
@@ -776,7 +777,8 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
                 "sys/devices/platform", "sys/kernel", "sys/module", "sys/class/net", "sys/class/block",
                 "sys/class/drm", "sys/class/sound", "sys/class/nvme", "sys/block",
                 "sys/dev/block", "sys/dev/char", "proc/self", "proc/sys/kernel",
-                "dev/vfio", "dev/dri", "dev/disk/by-uuid", "dev/disk/by-partuuid", "dev/disk/by-label",
+                "dev/vfio", "dev/dri", "dev/disk/by-uuid", "dev/disk/by-partuuid",
+                "dev/disk/by-label",
                 "dev/disk/by-partlabel", "dev/disk/by-path", "dev/disk/by-id",
                 "etc/vfio-claim.d", "usr/lib/vfio-claim.d", "run", "lib/modules/" + KVER,
                 ".fakekernel"):
