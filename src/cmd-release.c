@@ -24,21 +24,24 @@ static bool held_by_vfio(const struct pci_dev *d)
 
 /*
  * Single-GPU passthrough: the consoles a claim unbound (its record), restored now that the host
- * driver is back, and the record cleared; what could not be restored stays recorded.
+ * driver is back, and the record cleared; what could not be restored stays recorded. 0, or the
+ * negative errno of the first failure (logged).
  */
-static void restore_consoles(struct pci_dev *d, struct kv *st)
+static int restore_consoles(struct pci_dev *d, struct kv *st)
 {
 	struct console_taken con, left = { 0 };
+	int r = 0;
 
 	if (console_from_record(st, &con) < 0)
 		log_warn("%s: its state entry names consoles or framebuffers that vfio-claim does "
 			 "not unbind, ignoring them",
 			 d->addr);
 	if (!console_taken_empty(&con))
-		session_restore_console(d->addr, &con, &left);
+		r = session_restore_console(d->addr, &con, &left);
 	console_record(&left, st);
 	console_taken_free(&con);
 	console_taken_free(&left);
+	return r;
 }
 
 static int release_one(struct session *s, struct pci_dev *d, bool json)
@@ -63,7 +66,9 @@ static int release_one(struct session *s, struct pci_dev *d, bool json)
 			d->driver);
 	else
 		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
-	restore_consoles(d, &st); /* after the host driver, never before */
+	/* after the host driver, never before; a console left unbound fails the release */
+	if (restore_consoles(d, &st) < 0)
+		ret = -EIO;
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", "released");

@@ -232,3 +232,18 @@ test_a_framebuffer_the_kernel_removed_is_reported_not_restored() {
     ! grep -q '^vtcon_unbound=\|^fb_unbound=' "$ROOT/run/vfio-claim/devices/$GPU" ||
         fail "what no longer exists is still recorded"
 }
+
+test_a_framebuffer_that_cannot_be_bound_again_fails_the_release_and_stays_recorded() {
+    fixture single-gpu
+    run claim --force "$GPU"
+    assert_rc 0
+    echo EBUSY >"$ROOT/.fakekernel/$EFIFB.fail-probe"
+    run release "$GPU"
+    assert_rc 1
+    assert_driver "$GPU" nvidia # the host driver first: it is back
+    assert_err "$GPU: cannot restore its console: bind '$EFIFB' to 'efi-framebuffer' failed: Device or resource busy; still unbound: $EFIFB (efi-framebuffer)"
+    assert_vtcon vtcon1 1 # the rest is restored all the same
+    assert_efifb none
+    [ "$(state_of "$GPU" fb_unbound)" = "efi-framebuffer:$EFIFB" ] || fail "what is still unbound is not recorded"
+    [ -z "$(state_of "$GPU" vtcon_unbound)" ] || fail "a restored console is still recorded"
+}
