@@ -131,6 +131,7 @@ void session_plan(struct session *s, const struct rule *manual)
 		.protected = &s->protected,
 		.released = &s->released,
 		.manual = manual,
+		.guests = s->guests,
 	};
 
 	plan_free(&s->plan);
