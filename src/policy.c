@@ -124,7 +124,7 @@ static char *force_hint(const struct verdict *v, const struct pci_dev *d,
 
 	if (!v || !v->selected)
 		return xstrdup(FORCE_HINT);
-	if (in->manual && rule_match(in->manual, d))
+	if (in->manual && !in->manual->guest && rule_match(in->manual, d))
 		return xasprintf("run 'vfio-claim claim --force %s'", d->addr);
 	for (size_t r = 0; r < claims->n && !in->cfg->off; r++) {
 		const struct rule *rule = &claims->v[r];
@@ -136,6 +136,9 @@ static char *force_hint(const struct verdict *v, const struct pci_dev *d,
 			if (rule->sels[k].kind == SEL_ADDR && selector_match(&rule->sels[k], d))
 				return xasprintf("add 'force' to its claim at %s", rule->origin);
 	}
+	/* claim --guest: the line a guest's devices come from is on the command line */
+	if (in->manual && rule_match(in->manual, d))
+		return xasprintf("add '--force' to 'vfio-claim claim --guest' for %s", d->addr);
 	return xstrdup(FORCE_HINT);
 }
 
