@@ -31,6 +31,7 @@ extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_
     cmd_root_devices, cmd_image_config;
 extern const struct cmd cmd_doctor;
 extern const struct cmd cmd_export;
+extern const struct cmd cmd_run;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.

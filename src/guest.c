@@ -36,6 +36,51 @@ char *guest_escape(const char *name)
 	return out;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool guest_is_escaped(const char *name)
+{
+	if (!*name || strlen(name) > 3 * GUEST_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0)
+			p += 2;
+		else if (!name_char((unsigned char)*p))
+			return false;
+	}
+	return true;
+}
+
+char *guest_display(const char *ename)
+{
+	char *out = xmalloc(strlen(ename) + 1), *o = out;
+
+	for (const char *p = ename; *p; p++) {
+		int hi = *p == '%' ? hexval(p[1]) : -1, lo = hi >= 0 ? hexval(p[2]) : -1;
+		unsigned char c = (unsigned char)(hi * 16 + lo);
+
+		if (hi < 0 || lo < 0) {
+			*o++ = *p;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
+			free(out);
+			return xstrdup(ename);
+		}
+		*o++ = (char)c;
+		p += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
 void guest_holders(const struct kv *entry, struct strv *names)
 {
 	const char *v = kv_get(entry, "guests");
@@ -373,6 +418,12 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave)
 		if (state_read(d->addr, &kv) < 0)
 			continue;
 		guest_holders(&kv, &names);
+		/* the name as status shows it in its hint (escaped) is the same guest */
+		if (!strv_contains(&names, ename) && guest_is_escaped(name) &&
+		    strv_contains(&names, name)) {
+			free(ename);
+			ename = xstrdup(name);
+		}
 		if (strv_contains(&names, ename)) {
 			drop[i] = true;
 			/* the last holder of a device that this lifecycle moved: it goes back */

@@ -26,6 +26,14 @@
 #define GUEST_NAME_MAX 256
 char *guest_escape(const char *name);
 
+/*
+ * An escaped name for a person: the name as given when it holds no control byte, else the
+ * escaped form (allocated). Commands that take a guest name accept the escaped form too.
+ */
+char *guest_display(const char *ename);
+/* name itself is an escaped name (safe characters and %XX only). */
+bool guest_is_escaped(const char *name);
+
 /* Who starts the guest: recorded with it, to tell later whether it is gone. */
 struct guest_starter {
 	const char *kind; /* "libvirt", "run", "manual" */

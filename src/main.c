@@ -10,7 +10,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_list,   &cmd_check,	&cmd_boot,	   &cmd_udev,	&cmd_claim,  &cmd_release,
-	&cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor, &cmd_export,
+	&cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor, &cmd_export, &cmd_run,
 };
 
 static void help(void)

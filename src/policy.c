@@ -539,6 +539,11 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 			set(&plan->v[i], DEC_CLAIM, r);
 		}
 
+	/* a companion that goes with a device of a when=guest line follows the same guests */
+	for (size_t i = 0; i < n; i++)
+		if (plan->v[i].rule && plan->v[i].rule->guest)
+			plan->v[i].guest_rule = plan->v[i].rule;
+
 	/* the driver it is claimed for: its VFIO variant driver, unless driver=vfio-pci */
 	for (size_t i = 0; i < n; i++) {
 		struct verdict *v = &plan->v[i];

@@ -177,3 +177,153 @@ test_release_of_a_guest_refuses_while_a_process_holds_the_group() {
     assert_rc 0
     assert_gpu_on_host
 }
+
+# run: the holder's start time comes from /proc/self/stat under the root; the fixture's proc
+# gets the real one, and a pid's folder links to the real one to show it alive.
+run_fixture() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest tag=games"
+    ln -s /proc/self/stat "$ROOT/proc/self/stat"
+}
+
+# start_run ARGS...: vfio-claim run in the background; $! is its own pid (env execs it)
+start_run() {
+    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" "$VFIO_CLAIM" --root "$ROOT" run "$@" \
+        >/dev/null 2>"$ROOT/err" &
+}
+
+# wait_holder NAME: until the GPU's entry names guest NAME (a run started in the background)
+wait_holder() {
+    local _
+    for _ in $(seq 100); do
+        [ "$(state_of $GPU guests)" = "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "guest '$1' never held the GPU"
+}
+
+test_run_gives_back_after_the_guest_exits() {
+    run_fixture
+    run run --tag games -- sh -c "readlink $ROOT/sys/bus/pci/devices/$HDMI/driver >$ROOT/seen"
+    assert_rc 0
+    [ "$(basename "$(cat "$ROOT/seen")")" = vfio-pci ] || fail "the audio was not on vfio-pci while the guest ran"
+    assert_err "$GPU: on vfio-pci for guest 'sh'"
+    assert_gpu_on_host
+    [ "$(state_of $GPU state)" = returned ] || fail "state"
+    # the exit code is the guest's
+    run run --guest vm 01:00.0 -- sh -c 'exit 7'
+    assert_rc 7
+    assert_gpu_on_host
+}
+
+test_run_gives_back_after_the_guest_is_killed_by_a_signal() {
+    run_fixture
+    run run --guest crashy --tag games -- sh -c 'kill -SEGV $$'
+    assert_rc 139
+    assert_gpu_on_host
+    [ -z "$(state_of $GPU guests)" ] || fail "a holder is left"
+}
+
+test_run_forwards_sigterm_and_gives_back() {
+    run_fixture
+    start_run --guest vm --tag games -- sleep 60
+    local pid=$! rc=0
+    wait_holder vm
+    assert_gpu_on_vfio
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ] || fail "exit code $rc, expected 143 (the guest's SIGTERM)"
+    assert_gpu_on_host
+    grep -q "$GPU: given back to 'nouveau'" "$ROOT/err" || fail "no give-back message"
+}
+
+test_a_run_killed_with_sigkill_leaves_a_gone_holder_that_release_gives_back() {
+    run_fixture
+    start_run --guest vm --tag games -- sleep 60
+    local pid=$! child
+    wait_holder vm
+    ln -s "/proc/$pid" "$ROOT/proc/$pid"
+    grep -q "^guest.vm=starter=run pid=$pid start=[0-9][0-9]* boot=" \
+        "$ROOT/run/vfio-claim/devices/$GPU" || fail "the holder record lacks pid or start time"
+    run status
+    assert_rc 0
+    assert_not_out "gone"
+    child=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+    kill -KILL "$pid"
+    { wait "$pid"; } 2>/dev/null || true
+    [ -z "$child" ] || kill "$child"
+    assert_gpu_on_vfio
+    run status
+    assert_out "$GPU: guest 'vm' is gone (its 'vfio-claim run' process (pid $pid) is gone): 'vfio-claim release --guest vm' gives it back"
+    run doctor
+    assert_out "$GPU: guest 'vm' is gone"
+    assert_out "vfio-claim release --guest vm"
+    run release --guest vm
+    assert_rc 0
+    assert_gpu_on_host
+}
+
+test_a_holder_of_another_boot_is_gone() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run claim --guest vm 01:00.0
+    run status
+    assert_not_out "gone"
+    echo 00000000-1111-2222-3333-444444444444 >"$ROOT/proc/sys/kernel/random/boot_id"
+    run status
+    assert_out "$GPU: guest 'vm' is gone (it was recorded on another boot)"
+}
+
+# schema_valid DEF: $OUT is valid against the schema's definition DEF
+schema_valid() {
+    python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+    # shellcheck disable=SC2016 # "$defs" is JSON Schema's, not the shell's
+    python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+one = dict(schema)
+del one["anyOf"]
+one["$ref"] = "#/$defs/" + sys.argv[2]
+jsonschema.Draft202012Validator(one).validate(json.loads(sys.stdin.read()))
+' "$TESTS_DIR/../docs/vfio-claim.schema.json" "$1" <<<"$OUT" || fail "$1 --json does not follow the schema"
+}
+
+test_list_and_status_show_on_host_for_guests_and_claimed_by_guest() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run list
+    assert_rc 0
+    grep -q "^$GPU .*on host, for guests" <<<"$OUT" || fail "list does not say the GPU is on host for guests"
+    run --json list
+    schema_valid list
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+g = d["0000:01:00.0"]
+assert g["follows_guests"] is True and g["guests"] == [] and g["decision"] == "keep", g
+assert d["0000:00:1f.6"]["follows_guests"] is False
+' <<<"$OUT" || fail "list --json"
+    run claim --guest "my vm" 01:00.0
+    run list
+    grep -q "^$GPU .*claimed by guest my vm" <<<"$OUT" || fail "list does not name the holding guest"
+    run status
+    assert_out "claimed by guest 'my vm' (manual)"
+    run --json status
+    schema_valid status
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+g = d["0000:01:00.1"]
+assert g["stage"] == "guest" and g["state"] == "claimed" and g["holds"], g
+assert g["guests"] == [{"name": "my vm", "starter": "manual", "pid": None, "gone": None}], g["guests"]
+assert "claimed by guest" in g["reason"], g["reason"]
+' <<<"$OUT" || fail "status --json"
+    run release --guest "my vm"
+    run --json status
+    schema_valid status
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert d["0000:01:00.0"]["state"] == "returned" and d["0000:01:00.0"]["guests"] == []
+' <<<"$OUT" || fail "status --json after the give-back"
+}
