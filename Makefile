@@ -12,6 +12,9 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-pro
 PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libxml2 is opened with dlopen() (src/domxml.c): its headers only, never linked.
+PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0)
+PKG_LIBS   += -ldl
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:.c=.o)
