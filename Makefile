@@ -118,6 +118,10 @@ DRACUTDIR     ?= /usr/lib/dracut/modules.d
 VENDORCONFDIR := /usr/lib/vfio-claim.d
 # bash completion: where bash-completion looks (its pkg-config file), else Debian's folder
 BASHCOMPDIR   ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),/usr/share/bash-completion/completions)
+# libvirt runs every executable in /etc/libvirt/hooks/qemu.d as "PATH GUEST OP SUBOP EXTRA"
+# (virhook.c; libvirt 6.5 and later): a link to the program, which acts as the hook when its
+# argv[0] lies in a folder named qemu.d. Absolute, as Debian wants links between top-level folders.
+LIBVIRTHOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
 SUBST_SBIN    := sed -e 's|/usr/sbin/vfio-claim|$(SBINDIR)/vfio-claim|g'
 
 install: vfio-claim
@@ -142,5 +146,7 @@ install: vfio-claim
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 completion/vfio-claim $(DESTDIR)$(BASHCOMPDIR)/vfio-claim
+	install -d $(DESTDIR)$(LIBVIRTHOOKDIR)
+	ln -sfn $(SBINDIR)/vfio-claim $(DESTDIR)$(LIBVIRTHOOKDIR)/vfio-claim
 
 .PHONY: all check check-unit check-vm demo bench format clean install fuzz
