@@ -85,6 +85,7 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 check-vm:
 	tests/vm/boot-tests.sh
 	tests/vm/sriov-test.sh
+	tests/vm/libvirt-test.sh
 
 # The README's main command.
 demo:
