@@ -71,6 +71,7 @@ struct session {
 	struct kmod_ctx *kmod;
 	struct holders holders; /* who holds /dev/vfio/N: /proc scanned once, when first asked */
 	bool holders_scanned;
+	bool guests; /* session_plan(): a guest is starting, when=guest lines claim too */
 };
 
 int session_open(struct session *s);

@@ -142,8 +142,9 @@ static const char *entry_get(const struct kv *kv, const char *key)
 static void gather(struct devinfo *di, struct session *s, struct names *db, const struct pci_dev *d,
 		   const struct verdict *v)
 {
-	static const char *const states[] = { "claimed", "held", "failed", "released", NULL };
-	static const char *const stages[] = { "initramfs", "udev", "manual", NULL };
+	static const char *const states[] = { "claimed",  "held",     "failed",
+					      "released", "returned", NULL };
+	static const char *const stages[] = { "initramfs", "udev", "manual", "guest", NULL };
 	const char *es;
 	bool vfio = pci_on_vfio(d);
 

@@ -53,6 +53,22 @@ void kv_set(struct kv *kv, const char *key, const char *value)
 	strv_push(&kv->values, v);
 }
 
+void kv_del(struct kv *kv, const char *key)
+{
+	for (size_t i = 0; i < kv->keys.n; i++)
+		if (streq(kv->keys.v[i], key)) {
+			free(kv->keys.v[i]);
+			free(kv->values.v[i]);
+			memmove(kv->keys.v + i, kv->keys.v + i + 1,
+				(kv->keys.n - i - 1) * sizeof(char *));
+			memmove(kv->values.v + i, kv->values.v + i + 1,
+				(kv->values.n - i - 1) * sizeof(char *));
+			kv->keys.n--;
+			kv->values.n--;
+			return;
+		}
+}
+
 void kv_free(struct kv *kv)
 {
 	strv_free(&kv->keys);

@@ -10,6 +10,8 @@ struct kv {
 
 const char *kv_get(const struct kv *kv, const char *key);
 void kv_set(struct kv *kv, const char *key, const char *value);
+/* Removes a key (and its value), if present. */
+void kv_del(struct kv *kv, const char *key);
 void kv_free(struct kv *kv);
 char *kv_format(const struct kv *kv);
 /* "key=value" lines into kv (lines without '=' are skipped). */

@@ -82,7 +82,7 @@ test_command_options_export_formats_and_tags() {
     assert_offers --force
     # a command's own options and the global ones, once each
     tab vfio-claim release --
-    assert_offers --all --root --json --verbose --help
+    assert_offers --all --guest --root --json --verbose --help
     tab vfio-claim release --a
     assert_offers --all
     tab vfio-claim export ""
