@@ -431,6 +431,18 @@ test_libvirt_hook_bad_domain_xml_claims_nothing() {
     hook vm prepare begin "$(domain vm 07:00.0)"
     assert_rc 1
     assert_err "vfio-claim: vm: 0000:07:00.0: no such PCI device on this host"
+    # deeper than libxml2's limit, an entity, not a domain
+    xml="<domain><name>vm</name><devices>$(printf '<a>%.0s' $(seq 5000))$(printf '</a>%.0s' $(seq 5000))</devices></domain>"
+    hook vm prepare begin "$xml"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain><name>&x;</name></domain>"
+    assert_rc 1
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "<network><name>default</name></network>"
+    assert_rc 1
+    assert_err "vfio-claim: vm: domain XML: "
     # larger than 4 MiB: read to its end, then refused
     xml="<domain><name>vm</name><!-- $(head -c 5000000 /dev/zero | tr '\0' x) --></domain>"
     hook vm prepare begin "$xml"
@@ -452,4 +464,29 @@ test_libvirt_hook_runs_as_a_link_in_qemu_d() {
     [ "$rc" -eq 0 ] || fail "'started begin' exit code $rc"
     err=$("$d/vfio-claim" -x prepare begin - 2>&1 <<<"<domain><devices>") && fail "bad XML accepted"
     grep -qF "vfio-claim: -x: domain XML: " <<<"$err" || fail "no one-line refusal: $err"
+}
+
+test_libvirt_hook_checks_boot_claims_and_copes_with_libvirt_reattaching() {
+    fixture desktop
+    conf 10.conf "claim 00:1f.6" "claim 01:00.0 when=guest"
+    run boot
+    assert_driver 0000:00:1f.6 vfio-pci
+    local xml
+    xml=$(domain vm 00:1f.6 01:00.0:managed)
+    hook vm prepare begin "$xml"
+    assert_rc 0
+    assert_gpu_on_vfio
+    [ -z "$(state_of 0000:00:1f.6 guests)" ] || fail "the boot claim got a guest"
+    # managed='yes': libvirt gives it back to the host itself before 'release end'
+    run release 01:00.0
+    assert_gpu_on_host
+    hook vm release end "$xml"
+    assert_rc 0
+    assert_driver 0000:00:1f.6 vfio-pci
+    assert_gpu_on_host
+    [ -z "$(state_of $GPU guests)" ] || fail "the guest still holds the GPU"
+    # the next start takes it again
+    hook vm prepare begin "$xml"
+    assert_rc 0
+    assert_gpu_on_vfio
 }
