@@ -188,7 +188,8 @@ run_fixture() {
 
 # start_run ARGS...: vfio-claim run in the background; $! is its own pid (env execs it)
 start_run() {
-    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" "$VFIO_CLAIM" --root "$ROOT" run "$@" \
+    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$VFIO_CLAIM" --root "$ROOT" run "$@" \
         >/dev/null 2>"$ROOT/err" &
 }
 
