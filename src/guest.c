@@ -400,7 +400,7 @@ out:
 	return r;
 }
 
-int guest_release(struct session *s, const char *name, bool json, size_t *gave)
+int guest_release(struct session *s, const char *name, bool json, size_t *gave, bool *affected)
 {
 	char *ename = guest_escape(name);
 	size_t n = s->devs.n;
@@ -471,6 +471,8 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave)
 		struct strv names;
 		struct kv kv;
 
+		if (affected)
+			affected[i] = drop[i] || touched[i];
 		if (!drop[i])
 			continue;
 		if (touched[i]) {

@@ -491,3 +491,25 @@ test_libvirt_hook_checks_boot_claims_and_copes_with_libvirt_reattaching() {
     assert_rc 0
     assert_gpu_on_vfio
 }
+
+test_claim_and_release_for_a_guest_follow_the_schema() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run --json claim --guest vm 01:00.0
+    assert_rc 0
+    schema_valid claim
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert d["0000:01:00.0"]["guests"][0]["name"] == "vm", d
+' <<<"$OUT" || fail "claim --json does not name the guest"
+    run --json release --guest vm
+    assert_rc 0
+    schema_valid release
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert sorted(d) == ["0000:01:00.0", "0000:01:00.1"], sorted(d)
+assert d["0000:01:00.0"]["state"] == "returned" and d["0000:01:00.0"]["driver"] == "nouveau", d
+' <<<"$OUT" || fail "release --guest --json does not show what went back"
+}
