@@ -295,6 +295,7 @@ test_list_and_status_show_on_host_for_guests_and_claimed_by_guest() {
     run list
     assert_rc 0
     grep -q "^$GPU .*on host, for guests" <<<"$OUT" || fail "list does not say the GPU is on host for guests"
+    grep -q "^$HDMI .*on host, for guests" <<<"$OUT" || fail "list does not say the audio goes with it"
     run --json list
     schema_valid list
     python3 -c '

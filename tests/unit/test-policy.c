@@ -352,7 +352,9 @@ TEST(a_when_guest_line_keeps_its_device_until_a_guest_starts)
 	run(&m);
 	EXPECT(&m, "01:00.0", "keep", "follows its guests (when=guest, " CONF ":1)");
 	CHECK(verdict(&m, "01:00.0")->guest_rule != NULL);
-	EXPECT(&m, "01:00.1", "keep", "not selected");
+	EXPECT(&m, "01:00.1", "keep",
+	       "follows its guests with 0000:01:00.0 (same slot and IOMMU group 1");
+	CHECK(verdict(&m, "01:00.1")->guest_rule != NULL);
 	m.guests = true;
 	run(&m);
 	EXPECT(&m, "01:00.0", "claim", "selected by " CONF ":1 ('01:00.0')");
