@@ -38,27 +38,20 @@ wait_driver() {
 	done
 	return 1
 }
-# pids holding /dev/vfio/GROUP open
-holders_of() {
-	local fd
-	for fd in /proc/[0-9]*/fd/*; do
-		[[ "$(readlink "$fd" 2>/dev/null)" == "/dev/vfio/$1" ]] && { fd=${fd#/proc/}; echo "${fd%%/*}"; }
-	done | sort -u
-}
+# PID has /dev/vfio/GROUP open
+holds() { [[ -n "$(find "/proc/$1/fd" -lname "/dev/vfio/$2" 2>/dev/null)" ]]; }
 # PID is alive (a child that exited stays a zombie until waited for: not alive)
 running() { [[ -r /proc/$1/stat && "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]]; }
 qemu_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 # "USER holds" when the domain's QEMU (PID file of libvirt) has /dev/vfio/GROUP open
 qemu_holds() { # DOMAIN GROUP
-	local pid fd
+	local pid
 	pid=$(qemu_pid "$1") || { echo "no-pid"; return; }
-	for fd in /proc/"$pid"/fd/*; do
-		if [[ "$(readlink "$fd" 2>/dev/null)" == "/dev/vfio/$2" ]]; then
-			echo "$(stat -c %U "/proc/$pid") holds"
-			return
-		fi
-	done
-	echo "$(stat -c %U "/proc/$pid" 2>/dev/null) lacks"
+	if holds "$pid" "$2"; then
+		echo "$(stat -c %U "/proc/$pid") holds"
+	else
+		echo "$(stat -c %U "/proc/$pid" 2>/dev/null) lacks"
+	fi
 }
 # one line: what a command printed, newlines as " | "
 oneline() { tr '\n' '|' | sed 's/|$//; s/|/ | /g'; }
@@ -170,10 +163,12 @@ plain() { # SIG
 		-machine pc -m 64 -device vfio-pci,host=$NIC >"$OUT/run-$1.txt" 2>&1 &
 	run=$!
 	qpid=
-	for ((i = 0; i < 150; i++)); do
+	# QEMU is run's child (fork, execvp): wait until it has opened the group, at most 60 s
+	for ((i = 0; i < 300; i++)); do
 		running "$run" || break
-		qpid=$(holders_of "$g_nic" | head -n 1)
-		[[ -z "$qpid" ]] || break
+		qpid=$(pgrep -P "$run" | head -n 1)
+		[[ -n "$qpid" ]] && holds "$qpid" "$g_nic" && break
+		qpid=
 		sleep 0.2
 	done
 	echo "CHECK run-$1-during $(driver_of $NIC) $(cat "/proc/$qpid/comm" 2>/dev/null || echo no-holder)"
