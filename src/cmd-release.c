@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `release`: the rescue path, back to the host drivers. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,27 @@ static bool held_by_vfio(const struct pci_dev *d)
 	return r;
 }
 
+/*
+ * What a release did, for the person: on stdout (stderr with --json, where stdout is the
+ * document), or kept with the other messages when a hook must say one line (log_hold()).
+ */
+static void say(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(bool json, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (log_holding())
+		log_info("%s", strip(msg));
+	else
+		fputs(msg, json ? stderr : stdout);
+	free(msg);
+}
+
 /* state: "released" (by hand), or "returned" (its last guest stopped: the holders go) */
 static int release_one(struct session *s, struct pci_dev *d, bool json, const char *state)
 {
@@ -41,16 +64,13 @@ static int release_one(struct session *s, struct pci_dev *d, bool json, const ch
 	}
 	/* with --json, stdout is the JSON document */
 	if (d->driver && streq(state, "returned"))
-		fprintf(json ? stderr : stdout, "%s: given back to '%s' (no guest holds it)\n",
-			d->addr, d->driver);
+		say(json, "%s: given back to '%s' (no guest holds it)\n", d->addr, d->driver);
 	else if (streq(state, "returned"))
-		fprintf(json ? stderr : stdout,
-			"%s: given back; no host driver took it (no guest holds it)\n", d->addr);
+		say(json, "%s: given back; no host driver took it (no guest holds it)\n", d->addr);
 	else if (d->driver)
-		fprintf(json ? stderr : stdout, "%s: released, now bound to '%s'\n", d->addr,
-			d->driver);
+		say(json, "%s: released, now bound to '%s'\n", d->addr, d->driver);
 	else
-		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
+		say(json, "%s: released; no host driver took it\n", d->addr);
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
 	kv_set(&st, "state", state);

@@ -32,6 +32,7 @@ extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_
 extern const struct cmd cmd_doctor;
 extern const struct cmd cmd_export;
 extern const struct cmd cmd_run;
+extern const struct cmd cmd_libvirt_hook;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.

@@ -290,7 +290,8 @@ static char *check_one(struct session *s, size_t i, bool *lifecycle)
 				 d->driver ? d->driver : "none", d->addr);
 	return xasprintf("%s: not on a VFIO driver (driver '%s') and no when=guest claim line "
 			 "selects it (%s); add 'claim %s when=guest' to a file in "
-			 "/etc/vfio-claim.d, or claim it with 'vfio-claim claim %s'",
+			 "/etc/vfio-claim.d, or claim it with 'vfio-claim claim %s', or let "
+			 "libvirt detach it (managed='yes')",
 			 d->addr, d->driver ? d->driver : "none", v->reason, d->addr, d->addr);
 }
 
@@ -470,15 +471,24 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave)
 		}
 		if (state_read(d->addr, &kv) < 0)
 			continue;
-		if (!pci_on_vfio(d) || !drop_holder(&kv, ename)) {
+		if (!drop_holder(&kv, ename)) {
 			kv_free(&kv);
 			continue;
 		}
 		guest_holders(&kv, &names);
+		/* back on a host driver already (libvirt reattaches its managed='yes' hostdevs) */
+		if (!pci_on_vfio(d) && !names.n) {
+			kv_set(&kv, "state", "returned");
+			kv_set(&kv, "driver", d->driver ? d->driver : "none");
+			kv_del(&kv, "lifecycle");
+		}
 		if (state_write(d->addr, &kv) < 0) {
 			log_error("%s: cannot record that guest '%s' stopped: %s", d->addr, name,
 				  state_strerror(-EIO));
 			r = -EIO;
+		} else if (!pci_on_vfio(d)) {
+			fprintf(out, "%s: back on '%s' already\n", d->addr,
+				d->driver ? d->driver : "no driver");
 		} else if (names.n) {
 			fprintf(out, "%s: stays on %s: still held by guest%s %s\n", d->addr,
 				d->driver, names.n > 1 ? "s" : "", kv_get(&kv, "guests"));

@@ -327,3 +327,129 @@ d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
 assert d["0000:01:00.0"]["state"] == "returned" and d["0000:01:00.0"]["guests"] == []
 ' <<<"$OUT" || fail "status --json after the give-back"
 }
+
+# domain NAME HOSTDEV...: a libvirt domain XML with PCI hostdevs "BUS:SLOT.FUNCTION[:managed]"
+domain() {
+    local name=$1 h addr managed
+    shift
+    printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n  <memory>65536</memory>\n  <devices>\n" "$name"
+    for h in "$@"; do
+        addr=${h%:managed} managed=no
+        [ "$addr" = "$h" ] || managed=yes
+        printf "    <hostdev mode='subsystem' type='pci' managed='%s'>\n" $managed
+        printf "      <source><address domain='0x0000' bus='0x%s' slot='0x%s' function='0x%s'/></source>\n" \
+            "${addr%%:*}" "$(cut -d: -f2 <<<"${addr%.*}")" "${addr##*.}"
+        printf "    </hostdev>\n"
+    done
+    printf "    <interface type='network'><source network='default'/></interface>\n  </devices>\n</domain>\n"
+}
+
+# hook GUEST OP SUBOP [XML]: the hook as libvirt runs it, the XML on standard input
+hook() {
+    local xml=${4:-$(domain "$1")}
+    run libvirt-hook "$1" "$2" "$3" - < <(printf '%s\n' "$xml")
+}
+
+assert_one_line_err() { [ "$(wc -l <<<"$ERR")" -eq 1 ] || fail "stderr is not one line"; }
+
+test_libvirt_hook_claims_at_prepare_and_gives_back_at_release() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    local xml
+    xml=$(domain win10 01:00.0 00:1f.6:managed)
+    hook win10 prepare begin "$xml"
+    assert_rc 0
+    assert_gpu_on_vfio
+    # managed='yes' and named by no claim line: libvirt detaches it itself, after the hook
+    assert_driver 0000:00:1f.6 e1000e
+    [ "$(state_of $GPU guests)" = win10 ] || fail "the state does not name the guest"
+    grep -q "^guest.win10=starter=libvirt boot=" "$ROOT/run/vfio-claim/devices/$GPU" ||
+        fail "the holder is not recorded as libvirt's"
+    # every other operation touches nothing
+    local before op
+    before=$(snapshot)
+    for op in "start begin" "started begin" "stopped end" "reconnect begin" "migrate begin" "restore begin" "attach begin"; do
+        # shellcheck disable=SC2086 # OP SUBOP are two words
+        hook win10 $op "$xml"
+        assert_rc 0
+    done
+    [ "$before" = "$(snapshot)" ] || fail "another operation changed the tree"
+    hook win10 release end "$xml"
+    assert_rc 0
+    assert_gpu_on_host
+    [ "$(state_of $GPU state)" = returned ] || fail "state"
+}
+
+test_libvirt_hook_refuses_a_hostdev_that_is_not_on_vfio_in_one_line() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    local before
+    before=$(snapshot)
+    hook vm prepare begin "$(domain vm 01:00.0 00:1f.6)"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: 0000:00:1f.6: not on a VFIO driver (driver 'e1000e')"
+    [ "$before" = "$(snapshot)" ] || fail "the refused start changed the tree"
+    assert_gpu_on_host
+}
+
+test_libvirt_hook_safety_refusal_names_the_override() {
+    fixture desktop
+    conf 10.conf "claim 00:02.0 when=guest"
+    hook vm prepare begin "$(domain vm 00:02.0)"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: 0000:00:02.0: refused: boot VGA device"
+    assert_err "add 'force' to its claim at /etc/vfio-claim.d/10.conf:1"
+    assert_driver 0000:00:02.0 i915
+}
+
+test_libvirt_hook_failure_of_the_second_device_gives_the_first_back() {
+    fixture desktop
+    conf 10.conf "claim 01:00.0 02:00.0 when=guest"
+    inject 0000:02:00.0 unbind EBUSY
+    hook vm prepare begin "$(domain vm 01:00.0 02:00.0)"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: 0000:02:00.0: unbind from 'xhci_hcd' failed: Device or resource busy; nothing was claimed"
+    assert_gpu_on_host
+    assert_driver 0000:02:00.0 xhci_hcd
+}
+
+test_libvirt_hook_bad_domain_xml_claims_nothing() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    local before xml
+    before=$(snapshot)
+    hook vm prepare begin "<domain><devices><hostdev type='pci'>"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "$(domain vm 01:00.0 | sed "s/bus='0x01'/bus='0x1ff'/")"
+    assert_rc 1
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "$(domain vm 07:00.0)"
+    assert_rc 1
+    assert_err "vfio-claim: vm: 0000:07:00.0: no such PCI device on this host"
+    # larger than 4 MiB: read to its end, then refused
+    xml="<domain><name>vm</name><!-- $(head -c 5000000 /dev/zero | tr '\0' x) --></domain>"
+    hook vm prepare begin "$xml"
+    assert_rc 1
+    assert_err "domain XML on standard input is larger than 4194304 bytes"
+    [ "$before" = "$(snapshot)" ] || fail "a bad document changed the tree"
+    # no PCI hostdev: nothing to do
+    hook vm prepare begin "$(domain vm)"
+    assert_rc 0
+}
+
+test_libvirt_hook_runs_as_a_link_in_qemu_d() {
+    fixture desktop
+    local d="$ROOT/hooks/qemu.d" rc=0 err
+    mkdir -p "$d"
+    ln -s "$VFIO_CLAIM" "$d/vfio-claim"
+    # only what touches nothing: no --root here, this is the real machine
+    domain vm 01:00.0 | "$d/vfio-claim" vm started begin - || rc=$?
+    [ "$rc" -eq 0 ] || fail "'started begin' exit code $rc"
+    err=$("$d/vfio-claim" -x prepare begin - 2>&1 <<<"<domain><devices>") && fail "bad XML accepted"
+    grep -qF "vfio-claim: -x: domain XML: " <<<"$err" || fail "no one-line refusal: $err"
+}
