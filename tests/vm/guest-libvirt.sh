@@ -53,6 +53,10 @@ qemu_holds() { # DOMAIN GROUP
 		echo "$(stat -c %U "/proc/$pid" 2>/dev/null) lacks"
 	fi
 }
+# the lines of `vfio-claim status` about ADDR (its row and the indented lines under it), as one
+status_of() {
+	vfio-claim status | awk -v a="$1" '$1 == a { p = 1; print; next } /^[^ \t]/ { p = 0 } p' | oneline
+}
 # one line: what a command printed, newlines as " | "
 oneline() { tr '\n' '|' | sed 's/|$//; s/|/ | /g'; }
 addr_xml() { # 0000:BB:SS.F
@@ -118,9 +122,7 @@ define guest-a $NIC no
 if start guest-a; then
 	echo "CHECK a-driver $(driver_of $NIC)"
 	echo "CHECK a-holds $(qemu_holds guest-a "$g_nic")"
-	vfio-claim status >"$OUT/status-a.txt" 2>&1
-	cat "$OUT/status-a.txt"
-	echo "CHECK a-status $(grep -F "$NIC" "$OUT/status-a.txt" | oneline)"
+	echo "CHECK a-status $(status_of $NIC)"
 	t=$SECONDS
 	virsh -q destroy guest-a >/dev/null
 	wait_driver $NIC e1000e 20
@@ -172,7 +174,7 @@ plain() { # SIG
 		sleep 0.2
 	done
 	echo "CHECK run-$1-during $(driver_of $NIC) $(cat "/proc/$qpid/comm" 2>/dev/null || echo no-holder)"
-	vfio-claim status | grep -F "$NIC" | sed "s/^/== status during run: /"
+	echo "CHECK run-$1-status $(status_of $NIC)"
 	t=$SECONDS
 	[[ -n "$qpid" ]] && kill "-$1" "$qpid"
 	wait "$run"
