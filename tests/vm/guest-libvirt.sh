@@ -38,27 +38,24 @@ wait_driver() {
 	done
 	return 1
 }
-# pids holding /dev/vfio/GROUP open
-holders_of() {
-	local fd
-	for fd in /proc/[0-9]*/fd/*; do
-		[[ "$(readlink "$fd" 2>/dev/null)" == "/dev/vfio/$1" ]] && { fd=${fd#/proc/}; echo "${fd%%/*}"; }
-	done | sort -u
-}
+# PID has /dev/vfio/GROUP open
+holds() { [[ -n "$(find "/proc/$1/fd" -lname "/dev/vfio/$2" 2>/dev/null)" ]]; }
 # PID is alive (a child that exited stays a zombie until waited for: not alive)
 running() { [[ -r /proc/$1/stat && "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]]; }
 qemu_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 # "USER holds" when the domain's QEMU (PID file of libvirt) has /dev/vfio/GROUP open
 qemu_holds() { # DOMAIN GROUP
-	local pid fd
+	local pid
 	pid=$(qemu_pid "$1") || { echo "no-pid"; return; }
-	for fd in /proc/"$pid"/fd/*; do
-		if [[ "$(readlink "$fd" 2>/dev/null)" == "/dev/vfio/$2" ]]; then
-			echo "$(stat -c %U "/proc/$pid") holds"
-			return
-		fi
-	done
-	echo "$(stat -c %U "/proc/$pid" 2>/dev/null) lacks"
+	if holds "$pid" "$2"; then
+		echo "$(stat -c %U "/proc/$pid") holds"
+	else
+		echo "$(stat -c %U "/proc/$pid" 2>/dev/null) lacks"
+	fi
+}
+# the lines of `vfio-claim status` about ADDR (its row and the indented lines under it), as one
+status_of() {
+	vfio-claim status | awk -v a="$1" '$1 == a { p = 1; print; next } /^[^ \t]/ { p = 0 } p' | oneline
 }
 # one line: what a command printed, newlines as " | "
 oneline() { tr '\n' '|' | sed 's/|$//; s/|/ | /g'; }
@@ -125,9 +122,7 @@ define guest-a $NIC no
 if start guest-a; then
 	echo "CHECK a-driver $(driver_of $NIC)"
 	echo "CHECK a-holds $(qemu_holds guest-a "$g_nic")"
-	vfio-claim status >"$OUT/status-a.txt" 2>&1
-	cat "$OUT/status-a.txt"
-	echo "CHECK a-status $(grep -F "$NIC" "$OUT/status-a.txt" | oneline)"
+	echo "CHECK a-status $(status_of $NIC)"
 	t=$SECONDS
 	virsh -q destroy guest-a >/dev/null
 	wait_driver $NIC e1000e 20
@@ -170,14 +165,16 @@ plain() { # SIG
 		-machine pc -m 64 -device vfio-pci,host=$NIC >"$OUT/run-$1.txt" 2>&1 &
 	run=$!
 	qpid=
-	for ((i = 0; i < 150; i++)); do
+	# QEMU is run's child (fork, execvp): wait until it has opened the group, at most 60 s
+	for ((i = 0; i < 300; i++)); do
 		running "$run" || break
-		qpid=$(holders_of "$g_nic" | head -n 1)
-		[[ -z "$qpid" ]] || break
+		qpid=$(pgrep -P "$run" | head -n 1)
+		[[ -n "$qpid" ]] && holds "$qpid" "$g_nic" && break
+		qpid=
 		sleep 0.2
 	done
 	echo "CHECK run-$1-during $(driver_of $NIC) $(cat "/proc/$qpid/comm" 2>/dev/null || echo no-holder)"
-	vfio-claim status | grep -F "$NIC" | sed "s/^/== status during run: /"
+	echo "CHECK run-$1-status $(status_of $NIC)"
 	t=$SECONDS
 	[[ -n "$qpid" ]] && kill "-$1" "$qpid"
 	wait "$run"

@@ -64,7 +64,7 @@ main() {
 	check "...its NIC is on vfio-pci while it runs" has "CHECK a-driver vfio-pci" "$o"
 	check "...its QEMU, run as libvirt-qemu, holds /dev/vfio/N" \
 		has "CHECK a-holds libvirt-qemu holds" "$o"
-	check "...vfio-claim status names guest-a" has_re "^CHECK a-status .*guest-a" "$o"
+	check "...vfio-claim status names guest-a" has_re "^CHECK a-status $nic .*guest 'guest-a'" "$o"
 	check "virsh destroy guest-a: the NIC is back on e1000e" has "CHECK a-after e1000e" "$o"
 	check "...and its interface exists again" has_re "^CHECK a-after-netif [a-z]" "$o"
 	check "guest-b (the root NVMe) does not start" has_re "^CHECK start-guest-b [1-9]" "$o"
@@ -81,6 +81,8 @@ main() {
 	for sig in TERM KILL; do
 		check "vfio-claim run: the NIC is on vfio-pci while QEMU runs (SIG$sig run)" \
 			has_re "^CHECK run-$sig-during vfio-pci qemu-system-x86" "$o"
+		check "...vfio-claim status names guest 'plain' (SIG$sig run)" \
+			has_re "^CHECK run-$sig-status $nic .*guest 'plain'" "$o"
 		check "vfio-claim run: SIG$sig of QEMU gives the NIC back to e1000e" \
 			has "CHECK run-$sig-after e1000e" "$o"
 		check "...with its interface" has_re "^CHECK run-$sig-netif [a-z]" "$o"
