@@ -514,3 +514,26 @@ assert sorted(d) == ["0000:01:00.0", "0000:01:00.1"], sorted(d)
 assert d["0000:01:00.0"]["state"] == "returned" and d["0000:01:00.0"]["driver"] == "nouveau", d
 ' <<<"$OUT" || fail "release --guest --json does not show what went back"
 }
+
+test_guests_starting_and_stopping_at_once_never_lose_a_holder() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    local k
+    for k in 1 2 3 4 5; do
+        vfio_claim claim --guest a 01:00.0 >/dev/null 2>&1 &
+        vfio_claim claim --guest b 01:00.0 >/dev/null 2>&1 &
+        wait
+        assert_gpu_on_vfio
+        [ "$(state_of $GPU guests | tr , '\n' | sort | tr '\n' ' ')" = "a b " ] ||
+            fail "round $k: holders '$(state_of $GPU guests)', expected a and b"
+        vfio_claim release --guest a >/dev/null 2>&1 &
+        vfio_claim claim --guest c 01:00.0 >/dev/null 2>&1 &
+        vfio_claim release --guest b >/dev/null 2>&1 &
+        wait
+        # c started while a and b stopped: it still has the device
+        assert_gpu_on_vfio
+        [ "$(state_of $GPU guests)" = c ] || fail "round $k: holders '$(state_of $GPU guests)', expected c"
+        run release --guest c
+        assert_gpu_on_host
+    done
+}
