@@ -12,6 +12,9 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-pro
 PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libxml2 is opened with dlopen() (src/domxml.c): its headers only, never linked.
+PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0)
+PKG_LIBS   += -ldl
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:.c=.o)
@@ -83,6 +86,7 @@ check-vm:
 	tests/vm/boot-tests.sh
 	tests/vm/sriov-test.sh
 	tests/vm/gpu-test.sh
+	tests/vm/libvirt-test.sh
 
 # The README's main command.
 demo:
@@ -116,6 +120,10 @@ DRACUTDIR     ?= /usr/lib/dracut/modules.d
 VENDORCONFDIR := /usr/lib/vfio-claim.d
 # bash completion: where bash-completion looks (its pkg-config file), else Debian's folder
 BASHCOMPDIR   ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),/usr/share/bash-completion/completions)
+# libvirt runs every executable in /etc/libvirt/hooks/qemu.d as "PATH GUEST OP SUBOP EXTRA"
+# (virhook.c; libvirt 6.5 and later): a link to the program, which acts as the hook when its
+# argv[0] lies in a folder named qemu.d. Absolute, as Debian wants links between top-level folders.
+LIBVIRTHOOKDIR ?= $(SYSCONFDIR)/libvirt/hooks/qemu.d
 SUBST_SBIN    := sed -e 's|/usr/sbin/vfio-claim|$(SBINDIR)/vfio-claim|g'
 
 install: vfio-claim
@@ -140,5 +148,7 @@ install: vfio-claim
 	install -m 0644 docs/vfio-claim.conf.5 $(DESTDIR)$(MANDIR)/man5/vfio-claim.conf.5
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 completion/vfio-claim $(DESTDIR)$(BASHCOMPDIR)/vfio-claim
+	install -d $(DESTDIR)$(LIBVIRTHOOKDIR)
+	ln -sfn $(SBINDIR)/vfio-claim $(DESTDIR)$(LIBVIRTHOOKDIR)/vfio-claim
 
 .PHONY: all check check-unit check-vm demo bench format clean install fuzz

@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "devobj.h"
+#include "guest.h"
 #include "log.h"
 
 /* The devices the claim named or took along, as they are now (SPEC §3 device objects). */
@@ -29,13 +30,55 @@ static void print_json(struct session *s, const struct rule *rule, const bool *h
 	names_close(db);
 }
 
+/*
+ * claim --guest NAME: the devices named follow guest NAME (unless a claim at boot has them,
+ * which are only checked); all or nothing (guest_claim()).
+ */
+static int claim_for_guest(struct session *s, struct rule *rule, const char *guest, bool json)
+{
+	const struct guest_starter who = { .kind = "manual" };
+	bool *want = xcalloc(s->devs.n, sizeof(bool));
+	size_t matched = 0;
+	char *why = NULL;
+	int r;
+
+	s->guests = true;
+	session_plan(s, rule);
+	for (size_t i = 0; i < s->devs.n; i++) {
+		for (size_t k = 0; k < rule->nsels && !want[i]; k++)
+			want[i] = selector_match(&rule->sels[k], &s->devs.v[i]) &&
+				  !pci_is_bridge(&s->devs.v[i]);
+		matched += want[i];
+	}
+	if (!matched) {
+		log_error("no PCI device matches the selectors given");
+		free(want);
+		return EXIT_RUNTIME;
+	}
+	r = guest_claim(s, guest, &who, want, &why);
+	if (r < 0)
+		log_error("%s: %s", guest, why);
+	else
+		for (size_t i = 0; i < s->devs.n; i++)
+			if (want[i])
+				fprintf(json ? stderr : stdout, "%s: on %s for guest '%s'\n",
+					s->devs.v[i].addr, s->devs.v[i].driver, guest);
+	if (json)
+		print_json(s, rule, want);
+	free(why);
+	free(want);
+	return r < 0 ? EXIT_RUNTIME : 0;
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "driver", required_argument, NULL, 'd' },
+		{ "guest", required_argument, NULL, 'g' },
 		{},
 	};
+	const char *guest = NULL;
 	struct session s;
 	struct rule rule;
 	bool *handled;
@@ -43,8 +86,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	bool force = false, plain = false;
 	int c, failed = 0, matched = 0;
 
-	while ((c = cmd_getopt(cmd, opts, argc, argv, "fd:", longopts)) != CMD_OPT_END) {
-		if (c == 'd' && streq(optarg, "vfio-pci")) {
+	while ((c = cmd_getopt(cmd, opts, argc, argv, "fd:g:", longopts)) != CMD_OPT_END) {
+		if (c == 'g') {
+			guest = optarg;
+		} else if (c == 'd' && streq(optarg, "vfio-pci")) {
 			plain = true;
 		} else if (c == 'd') {
 			log_error(
@@ -72,10 +117,24 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	rule.force = force;
 	rule.plain_vfio = plain;
-	rule.origin = xstrdup("the vfio-claim claim command");
+	rule.guest = guest != NULL;
+	rule.origin = xstrdup(guest ? "the vfio-claim claim --guest command"
+				    : "the vfio-claim claim command");
+	if (guest && !(bad = guest_escape(guest))) {
+		log_error("guest name '%s': a name is 1 to %d bytes", guest, GUEST_NAME_MAX);
+		rule_free(&rule);
+		return EXIT_USAGE;
+	}
+	free((char *)bad);
 	if (session_open(&s) < 0) {
 		rule_free(&rule);
 		return EXIT_RUNTIME;
+	}
+	if (guest) {
+		failed = claim_for_guest(&s, &rule, guest, opts->json);
+		session_close(&s);
+		rule_free(&rule);
+		return failed;
 	}
 	/* a person asked for these devices: with vfio_claim=off, only this claim counts */
 	if (s.cfg.off)
@@ -120,9 +179,11 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 
 const struct cmd cmd_claim = {
 	.name = "claim",
-	.args = "[--force] [--driver vfio-pci] SELECTOR...",
+	.args = "[--force] [--driver vfio-pci] [--guest NAME] SELECTOR...",
 	.help = "claim devices now, for this boot only",
 	.options_help = " -f, --force      claim devices named by address despite a safety rule\n"
-			" -d, --driver vfio-pci  plain vfio-pci, not a VFIO variant driver\n",
+			" -d, --driver vfio-pci  plain vfio-pci, not a VFIO variant driver\n"
+			" -g, --guest NAME  for guest NAME: given back when no guest holds it\n"
+			"                  (vfio-claim release --guest NAME)\n",
 	.run = run,
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "guest.h"
 #include "json.h"
 #include "log.h"
 #include "modload.h"
@@ -846,6 +847,44 @@ static void check_groups(struct session *s, struct report *rp)
 		    xstrdup("no claim is refused for an IOMMU group it cannot take whole"), NULL);
 }
 
+/* A guest that holds a device and is gone (its run process died, another boot). */
+static void check_guests(struct session *s, struct report *rp)
+{
+	size_t n = 0, held = 0;
+
+	for (size_t i = 0; i < s->devs.n; i++) {
+		struct strv names;
+		struct kv kv;
+
+		if (!pci_on_vfio(&s->devs.v[i]) || state_read(s->devs.v[i].addr, &kv) < 0)
+			continue;
+		guest_holders(&kv, &names);
+		held += names.n > 0;
+		for (size_t k = 0; k < names.n; k++) {
+			char *gone = guest_gone(&kv, names.v[k]), *name;
+
+			if (!gone)
+				continue;
+			n++;
+			name = guest_display(names.v[k]);
+			add(rp, "guests", RES_WARN,
+			    xasprintf("%s: guest '%s' is gone (%s), and the device stays on %s",
+				      s->devs.v[i].addr, name, gone, s->devs.v[i].driver),
+			    xasprintf("'vfio-claim release --guest %s' gives it back", names.v[k]));
+			free(name);
+			free(gone);
+		}
+		strv_free(&names);
+		kv_free(&kv);
+	}
+	if (!n)
+		add(rp, "guests", RES_OK,
+		    held ? xasprintf("%zu device%s held by running guests", held,
+				     held == 1 ? "" : "s")
+			 : xstrdup("no device is held by a guest"),
+		    NULL);
+}
+
 static void check_config(struct session *s, struct report *rp)
 {
 	if (s->cfg.nerrors)
@@ -911,7 +950,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		check_initramfs,       check_vfio_ids,
 		check_builtin_drivers, check_framebuffer,
 		check_groups,	       check_reset,
-		check_memlock,
+		check_memlock,	       check_guests,
 	};
 	struct report rp = { 0 };
 	struct session s;

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "devobj.h"
+#include "guest.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -51,6 +52,16 @@ static const struct column {
  */
 static char *state_text(const struct devinfo *di)
 {
+	if (di->guests.n) {
+		char *g = guest_display(di->guests.v[0]);
+		char *t =
+		    xasprintf("claimed by guest %s%s", g, di->guests.n > 1 ? " (and more)" : "");
+
+		free(g);
+		return t;
+	}
+	if (di->follows_guests && !(di->state && streq(di->state, "claimed")))
+		return xstrdup("on host, for guests");
 	if (di->state && (streq(di->state, "claimed") || streq(di->state, "held")))
 		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "?");
 	if (di->state)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* `release`: the rescue path, back to the host drivers. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "cmd.h"
 #include "console.h"
 #include "devobj.h"
+#include "guest.h"
 #include "log.h"
 #include "sriov.h"
 
@@ -44,7 +47,29 @@ static int restore_consoles(struct pci_dev *d, struct kv *st)
 	return r;
 }
 
-static int release_one(struct session *s, struct pci_dev *d, bool json)
+/*
+ * What a release did, for the person: on stdout (stderr with --json, where stdout is the
+ * document), or kept with the other messages when a hook must say one line (log_hold()).
+ */
+static void say(bool json, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(bool json, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (log_holding())
+		log_info("%s", strip(msg));
+	else
+		fputs(msg, json ? stderr : stdout);
+	free(msg);
+}
+
+/* state: "released" (by hand), or "returned" (its last guest stopped: the holders go) */
+static int release_one(struct session *s, struct pci_dev *d, bool json, const char *state)
 {
 	struct bind_error err = { { 0 } };
 	struct kv st = { 0 };
@@ -61,17 +86,33 @@ static int release_one(struct session *s, struct pci_dev *d, bool json)
 		goto out;
 	}
 	/* with --json, stdout is the JSON document */
-	if (d->driver)
-		fprintf(json ? stderr : stdout, "%s: released, now bound to '%s'\n", d->addr,
-			d->driver);
+	if (d->driver && streq(state, "returned"))
+		say(json, "%s: given back to '%s' (no guest holds it)\n", d->addr, d->driver);
+	else if (streq(state, "returned"))
+		say(json, "%s: given back; no host driver took it (no guest holds it)\n", d->addr);
+	else if (d->driver)
+		say(json, "%s: released, now bound to '%s'\n", d->addr, d->driver);
 	else
-		fprintf(json ? stderr : stdout, "%s: released; no host driver took it\n", d->addr);
+		say(json, "%s: released; no host driver took it\n", d->addr);
 	/* after the host driver, never before; a console left unbound fails the release */
 	if (restore_consoles(d, &st) < 0)
 		ret = -EIO;
 	if (!kv_get(&st, "address"))
 		kv_set(&st, "address", d->addr);
-	kv_set(&st, "state", "released");
+	kv_set(&st, "state", state);
+	if (streq(state, "returned")) {
+		struct strv names;
+
+		guest_holders(&st, &names);
+		for (size_t k = 0; k < names.n; k++) {
+			char *key = xasprintf("guest.%s", names.v[k]);
+			kv_del(&st, key);
+			free(key);
+		}
+		strv_free(&names);
+		kv_del(&st, "guests");
+		kv_del(&st, "lifecycle");
+	}
 	kv_set(&st, "driver", d->driver ? d->driver : "none");
 	format_now(buf, sizeof(buf));
 	kv_set(&st, "released", buf);
@@ -117,7 +158,8 @@ static void sriov_released(struct session *s, size_t i)
  * not asked for. Clears want[] and sets touched[] for the members it handled; json: its
  * messages stay off stdout. 0, or a negative errno.
  */
-static int release_group(struct session *s, size_t i, bool *want, bool *touched, bool json)
+int release_group(struct session *s, size_t i, bool *want, bool *touched, bool json,
+		  const char *state)
 {
 	int g = s->devs.v[i].iommu_group;
 	struct strv along = { 0 };
@@ -158,7 +200,7 @@ static int release_group(struct session *s, size_t i, bool *want, bool *touched,
 			 s->devs.v[i].addr, names, g);
 	for (size_t k = 0; k < n; k++) {
 		touched[members[k]] = true;
-		if (release_one(s, &s->devs.v[members[k]], json) < 0)
+		if (release_one(s, &s->devs.v[members[k]], json, state) < 0)
 			r = -EIO;
 		else
 			sriov_released(s, members[k]);
@@ -170,23 +212,75 @@ out:
 	return r;
 }
 
+/* release --guest NAME: NAME stopped; what no guest holds any more goes back. */
+static int release_guest(struct options *opts, const char *guest)
+{
+	struct session s;
+	size_t gave = 0;
+	bool *mine;
+	int r;
+
+	if (session_open(&s) < 0)
+		return EXIT_RUNTIME;
+	mine = xcalloc(s.devs.n + 1, sizeof(bool));
+	r = guest_release(&s, guest, opts->json, &gave, mine);
+	if (r == -EINVAL)
+		log_error("guest name '%s': a name is 1 to %d bytes", guest, GUEST_NAME_MAX);
+	else if (r < 0)
+		log_error("%s: not every device of the guest could be given back; it stays their "
+			  "holder: stop what holds them and run 'vfio-claim release --guest %s' "
+			  "again",
+			  guest, guest);
+	if (opts->json) {
+		struct names *db = names_open();
+		struct jsonw w;
+
+		session_plan(&s, NULL);
+		jsonw_init(&w, stdout);
+		jsonw_object_open(&w, NULL);
+		jsonw_array_open(&w, "devices");
+		for (size_t i = 0; i < s.devs.n; i++)
+			if (mine[i]) {
+				pci_refresh_driver(&s.devs.v[i]);
+				devobj_json(&w, NULL, &s, db, i);
+			}
+		jsonw_array_close(&w);
+		jsonw_object_close(&w);
+		names_close(db);
+	}
+	free(mine);
+	session_close(&s);
+	return r == -EINVAL ? EXIT_USAGE : r < 0 ? EXIT_RUNTIME : 0;
+}
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "guest", required_argument, NULL, 'g' },
 		{},
 	};
+	const char *guest = NULL;
 	struct selector *sels = NULL;
 	size_t nsels = 0;
 	struct session s;
 	bool all = false, *want, *mine;
 	int c, failed = 0, matched = 0;
 
-	while ((c = cmd_getopt(cmd, opts, argc, argv, "a", longopts)) != CMD_OPT_END) {
-		if (c != 'a')
+	while ((c = cmd_getopt(cmd, opts, argc, argv, "ag:", longopts)) != CMD_OPT_END) {
+		if (c == 'g')
+			guest = optarg;
+		else if (c == 'a')
+			all = true;
+		else
 			return cmd_exit_code(c);
-		all = true;
 	}
+	if (guest && (all || optind < argc)) {
+		log_error("release --guest NAME takes no selectors and no --all");
+		return EXIT_USAGE;
+	}
+	if (guest)
+		return release_guest(opts, guest);
 	if (all == (optind < argc)) {
 		log_error("release needs selectors or --all, not both");
 		return EXIT_USAGE;
@@ -205,7 +299,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	for (size_t i = 0; i < s.devs.n; i++)
 		if (want[i])
-			failed += release_group(&s, i, want, mine, opts->json) < 0;
+			failed += release_group(&s, i, want, mine, opts->json, "released") < 0;
 	if (opts->json) {
 		struct names *db = names_open();
 		struct jsonw w;
@@ -237,8 +331,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 
 const struct cmd cmd_release = {
 	.name = "release",
-	.args = "SELECTOR...|--all",
+	.args = "SELECTOR...|--all|--guest NAME",
 	.help = "give devices back to their host drivers (the rescue path)",
-	.options_help = " -a, --all        every device held by vfio-pci\n",
+	.options_help = " -a, --all        every device held by vfio-pci\n"
+			" -g, --guest NAME  guest NAME stopped: give back what no guest holds\n",
 	.run = run,
 };

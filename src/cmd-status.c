@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "devobj.h"
+#include "guest.h"
 #include "json.h"
 #include "log.h"
 
@@ -51,6 +52,25 @@ static char *why_none(const struct session *s, const char *boot_errors, size_t e
 		    "no device claimed this boot: the configuration has no claim line "
 		    "(/etc/vfio-claim.d/*.conf, vfio_claim= on the kernel command line)");
 	return xstrdup("no device claimed this boot");
+}
+
+/* One holding guest of a device: who started it, or that it is gone and how to give back. */
+static void print_holder(const char *addr, const struct kv *entry, const char *ename)
+{
+	char *name = guest_display(ename), *gone = guest_gone(entry, ename);
+	long pid;
+	const char *starter = guest_starter_of(entry, ename, &pid);
+
+	if (gone)
+		printf("\t%s: guest '%s' is gone (%s): 'vfio-claim release --guest %s' gives it "
+		       "back\n",
+		       addr, name, gone, ename);
+	else if (pid > 0)
+		printf("\tclaimed by guest '%s' (%s, pid %ld)\n", name, starter ?: "?", pid);
+	else
+		printf("\tclaimed by guest '%s' (%s)\n", name, starter ?: "?");
+	free(name);
+	free(gone);
 }
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
@@ -140,6 +160,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 				printf("\terror: %s\n", kv_get(&st, "error"));
 			if (late)
 				printf("\tnote: %s\n", LATE_STORAGE);
+			for (size_t g = 0; g < di.guests.n; g++)
+				print_holder(addrs.v[k], &di.entry, di.guests.v[g]);
 		}
 		devinfo_free(&di);
 		kv_free(&st);

@@ -31,6 +31,8 @@ extern const struct cmd cmd_list, cmd_check, cmd_boot, cmd_udev, cmd_claim, cmd_
     cmd_root_devices, cmd_image_config;
 extern const struct cmd cmd_doctor;
 extern const struct cmd cmd_export;
+extern const struct cmd cmd_run;
+extern const struct cmd cmd_libvirt_hook;
 
 /*
  * getopt_long() for a command: its own options, and the global ones, which it handles.
@@ -71,6 +73,7 @@ struct session {
 	struct kmod_ctx *kmod;
 	struct holders holders; /* who holds /dev/vfio/N: /proc scanned once, when first asked */
 	bool holders_scanned;
+	bool guests; /* session_plan(): a guest is starting, when=guest lines claim too */
 };
 
 int session_open(struct session *s);

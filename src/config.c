@@ -191,7 +191,7 @@ static int parse_perm_word(struct perms *p, const char *w, const char **why)
 int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool allow_options,
 			   const char **bad, const char **why)
 {
-	bool has_addr = false;
+	bool has_addr = false, seen_when = false;
 
 	memset(rule, 0, sizeof(*rule));
 	rule->perms.mode = -1;
@@ -233,6 +233,22 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 				rule->plain_vfio = true;
 				continue;
 			}
+			if (strncmp(w, "when=", 5) == 0) {
+				if (seen_when) {
+					*why = "when= given twice";
+					return -EINVAL;
+				}
+				seen_when = true;
+				if (streq(w + 5, "guest")) {
+					rule->guest = true;
+				} else if (!streq(w + 5, "boot")) {
+					*why =
+					    "when= takes 'boot' (the default: claimed at boot) or "
+					    "'guest' (claimed while a guest that uses it runs)";
+					return -EINVAL;
+				}
+				continue;
+			}
 			r = parse_perm_word(&rule->perms, w, why);
 			if (r <= 0) {
 				if (r < 0)
@@ -243,7 +259,7 @@ int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool all
 		if (strchr(w, '=') && strncmp(w, "class=", 6) != 0 && strncmp(w, "path=", 5) != 0 &&
 		    strncmp(w, "vfs-of=", 7) != 0) {
 			*why = allow_options ? "unknown keyword: claim takes force, tag=, driver=, "
-					       "owner=, group= and mode= besides selectors"
+					       "when=, owner=, group= and mode= besides selectors"
 					     : "exclude takes only selectors";
 			return -EINVAL;
 		}

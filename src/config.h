@@ -15,6 +15,7 @@ struct rule {
 	size_t nsels;
 	bool force;
 	bool plain_vfio; /* driver=vfio-pci: never a VFIO variant driver */
+	bool guest;	 /* when=guest: follows its guests, never claimed at boot */
 	char *tag;
 	struct perms perms;
 	char *origin; /* "FILE:LINE" or "cmdline" */

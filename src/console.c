@@ -416,11 +416,11 @@ void console_record(const struct console_taken *t, struct kv *kv)
 	if (vt)
 		kv_set(kv, CONSOLE_KEY_VTCON, vt);
 	else
-		kv_unset(kv, CONSOLE_KEY_VTCON);
+		kv_del(kv, CONSOLE_KEY_VTCON);
 	if (fb)
 		kv_set(kv, CONSOLE_KEY_FB, fb);
 	else
-		kv_unset(kv, CONSOLE_KEY_FB);
+		kv_del(kv, CONSOLE_KEY_FB);
 	free(vt);
 	free(fb);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devobj.h"
+#include "guest.h"
 #include "sysfs.h"
 
 #define NAMES_MAX_DEPTH 10 /* usb1/1-1/1-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb */
@@ -142,8 +143,9 @@ static const char *entry_get(const struct kv *kv, const char *key)
 static void gather(struct devinfo *di, struct session *s, struct names *db, const struct pci_dev *d,
 		   const struct verdict *v)
 {
-	static const char *const states[] = { "claimed", "held", "failed", "released", NULL };
-	static const char *const stages[] = { "initramfs", "udev", "manual", NULL };
+	static const char *const states[] = { "claimed",  "held",     "failed",
+					      "released", "returned", NULL };
+	static const char *const stages[] = { "initramfs", "udev", "manual", "guest", NULL };
 	const char *es;
 	bool vfio = pci_on_vfio(d);
 
@@ -200,13 +202,34 @@ static void gather(struct devinfo *di, struct session *s, struct names *db, cons
 			di->stage = "kernel";
 		free(override);
 	}
+	di->follows_guests =
+	    (v && v->guest_rule) || streq(kv_get(&di->entry, "lifecycle") ?: "", "yes");
+	if (es && vfio && (streq(di->state, "claimed") || streq(di->state, "held")))
+		guest_holders(&di->entry, &di->guests);
 	/* claimed this boot: the tag, the rule and the reason it was claimed with */
 	if (es && (streq(di->state, "claimed") || streq(di->state, "held"))) {
 		const char *reason = entry_get(&di->entry, "reason");
 
 		di->tag = entry_get(&di->entry, "tag");
 		di->rule = entry_get(&di->entry, "rule");
-		if (reason && (!v || v->decision != DEC_CLAIM)) {
+		if (di->guests.n) {
+			char *names = NULL;
+
+			for (size_t k = 0; k < di->guests.n; k++) {
+				char *g = guest_display(di->guests.v[k]);
+				char *t =
+				    xasprintf("%s%s'%s'", names ? names : "", names ? ", " : "", g);
+
+				free(g);
+				free(names);
+				names = t;
+			}
+			di->own_reason =
+			    xasprintf("claimed by guest%s %s (%s)", di->guests.n > 1 ? "s" : "",
+				      names, di->rule ? di->rule : "claim --guest");
+			di->reason = di->own_reason;
+			free(names);
+		} else if (reason && (!v || v->decision != DEC_CLAIM)) {
 			di->own_reason = xasprintf("%s this boot (%s): %s", di->state,
 						   di->stage ? di->stage : "stage unknown", reason);
 			di->reason = di->own_reason;
@@ -232,6 +255,7 @@ void devinfo_free(struct devinfo *di)
 	strv_free(&di->names);
 	strv_free(&di->protected_by);
 	kv_free(&di->entry);
+	strv_free(&di->guests);
 	free(di->own_reason);
 	memset(di, 0, sizeof(*di));
 }
@@ -293,6 +317,27 @@ void devinfo_json_open(struct jsonw *w, const char *key, const struct devinfo *d
 	text(w, "rule", di->rule);
 	text(w, "path", d->pcipath);
 	text(w, "physfn", d->physfn[0] ? d->physfn : NULL);
+	jsonw_bool(w, "follows_guests", di->follows_guests);
+	jsonw_array_open(w, "guests");
+	for (size_t i = 0; i < di->guests.n; i++) {
+		const char *ename = di->guests.v[i];
+		char *name = guest_display(ename), *gone = guest_gone(&di->entry, ename);
+		long pid;
+		const char *starter = guest_starter_of(&di->entry, ename, &pid);
+
+		jsonw_object_open(w, NULL);
+		text(w, "name", name);
+		text(w, "starter", starter);
+		if (pid > 0)
+			jsonw_int(w, "pid", (int)pid);
+		else
+			jsonw_null(w, "pid");
+		text(w, "gone", gone);
+		jsonw_object_close(w);
+		free(name);
+		free(gone);
+	}
+	jsonw_array_close(w);
 }
 
 void devobj_json(struct jsonw *w, const char *key, struct session *s, struct names *db, size_t i)

@@ -26,6 +26,8 @@ struct devinfo {
 	const char *stage;	 /* "initramfs", "udev", "manual", "kernel" (vfio-pci.ids=), NULL */
 	const char *host_driver; /* the driver it would have without us, or NULL */
 	struct kv entry;	 /* its state entry this boot (empty when it has none) */
+	bool follows_guests;	 /* lifecycle-managed: a when=guest line, or claimed for a guest */
+	struct strv guests;	 /* the guests that hold it now (escaped names), in order */
 	char *own_reason;	 /* storage for a reason made here */
 };
 

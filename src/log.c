@@ -16,6 +16,9 @@
 
 static int verbosity;
 static int kmsg_fd = -1;
+static bool holding;
+static struct strv held;
+static char *held_error;
 
 void log_set_verbose(int verbose)
 {
@@ -33,8 +36,34 @@ void log_open_kmsg(void)
 	free(path);
 }
 
+void log_hold(void)
+{
+	holding = true;
+}
+
+void log_held_flush(void)
+{
+	for (size_t i = 0; i < held.n; i++)
+		fprintf(stderr, "%s\n", held.v[i]);
+	strv_free(&held);
+}
+
+bool log_holding(void)
+{
+	return holding;
+}
+
+const char *log_held_error(void)
+{
+	return held_error;
+}
+
 void log_close(void)
 {
+	strv_free(&held);
+	free(held_error);
+	held_error = NULL;
+	holding = false;
 	if (kmsg_fd >= 0)
 		close(kmsg_fd);
 	kmsg_fd = -1;
@@ -53,6 +82,12 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (lvl == LOG_LVL_DEBUG && verbosity < 1)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (holding && lvl != LOG_LVL_DEBUG) {
+		if (lvl == LOG_LVL_ERR && !held_error)
+			held_error = xstrdup(msg);
+		strv_push(&held, xasprintf("vfio-claim: %s%s", prefix[lvl], msg));
+		return;
+	}
 	/*
 	 * In the boot stages the kernel log is the one sink: the initramfs scripts' stderr is the
 	 * console, which shows the kernel log too, dracut logs its hooks' output to the kernel

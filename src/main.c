@@ -9,8 +9,9 @@
 #include "log.h"
 
 static const struct cmd *const commands[] = {
-	&cmd_list,   &cmd_check,	&cmd_boot,	   &cmd_udev,	&cmd_claim,  &cmd_release,
-	&cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor, &cmd_export,
+	&cmd_list,    &cmd_check,  &cmd_boot,	      &cmd_udev,	 &cmd_claim,
+	&cmd_release, &cmd_status, &cmd_root_devices, &cmd_image_config, &cmd_doctor,
+	&cmd_export,  &cmd_run,	   &cmd_libvirt_hook,
 };
 
 static void help(void)
@@ -100,9 +101,40 @@ static int run(int argc, char *argv[])
 	return EXIT_USAGE;
 }
 
+/*
+ * Run as libvirt's hook: a link in a folder named qemu.d (/etc/libvirt/hooks/qemu.d/vfio-claim),
+ * as kmod's insmod and rmmod are links to kmod. libvirt gives "GUEST OPERATION SUBOPERATION
+ * EXTRA": the libvirt-hook command's operands.
+ */
+static bool as_libvirt_hook(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/'), *dir;
+
+	if (!slash)
+		return false;
+	for (dir = slash; dir > argv0 && dir[-1] != '/'; dir--)
+		;
+	return slash - dir == 6 && strncmp(dir, "qemu.d", 6) == 0;
+}
+
 int main(int argc, char *argv[])
 {
-	int r = run(argc, argv);
+	int r;
+
+	if (argc > 0 && as_libvirt_hook(argv[0])) {
+		struct options opts = { 0 };
+		char **args = xcalloc((size_t)argc + 2, sizeof(char *));
+
+		/* "--": a guest named "-x" is a name, not an option */
+		args[0] = (char *)"libvirt-hook";
+		args[1] = (char *)"--";
+		memcpy(args + 2, argv + 1, (size_t)(argc - 1) * sizeof(char *));
+		optind = 0;
+		r = cmd_libvirt_hook.run(&cmd_libvirt_hook, &opts, argc + 1, args);
+		free(args);
+	} else {
+		r = run(argc, argv);
+	}
 
 	log_close();
 	root_set(NULL);

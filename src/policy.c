@@ -124,7 +124,7 @@ static char *force_hint(const struct verdict *v, const struct pci_dev *d,
 
 	if (!v || !v->selected)
 		return xstrdup(FORCE_HINT);
-	if (in->manual && rule_match(in->manual, d))
+	if (in->manual && !in->manual->guest && rule_match(in->manual, d))
 		return xasprintf("run 'vfio-claim claim --force %s'", d->addr);
 	for (size_t r = 0; r < claims->n && !in->cfg->off; r++) {
 		const struct rule *rule = &claims->v[r];
@@ -136,6 +136,9 @@ static char *force_hint(const struct verdict *v, const struct pci_dev *d,
 			if (rule->sels[k].kind == SEL_ADDR && selector_match(&rule->sels[k], d))
 				return xasprintf("add 'force' to its claim at %s", rule->origin);
 	}
+	/* claim --guest: the line a guest's devices come from is on the command line */
+	if (in->manual && rule_match(in->manual, d))
+		return xasprintf("add '--force' to 'vfio-claim claim --guest' for %s", d->addr);
 	return xstrdup(FORCE_HINT);
 }
 
@@ -403,11 +406,25 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 	v->rule = NULL;
 	v->forced = false;
 	v->released = false;
-	/* with vfio_claim=off only a claim by hand counts */
+	v->guest_rule = NULL;
+	/*
+	 * with vfio_claim=off only a claim by hand counts; a claim at boot wins over a when=guest
+	 * line (the guest only checks that device)
+	 */
 	for (size_t r = 0; r < cfg->claims.n && !cfg->off; r++)
-		select_by(v, &sel, &cfg->claims.v[r], d);
-	if (in->manual)
+		if (!cfg->claims.v[r].guest)
+			select_by(v, &sel, &cfg->claims.v[r], d);
+	if (in->manual && !in->manual->guest)
 		select_by(v, &sel, in->manual, d);
+	if (!v->rule) {
+		for (size_t r = 0; r < cfg->claims.n && !cfg->off; r++)
+			if (cfg->claims.v[r].guest)
+				select_by(v, &sel, &cfg->claims.v[r], d);
+		if (in->manual && in->manual->guest)
+			select_by(v, &sel, in->manual, d);
+		if (v->rule)
+			v->guest_rule = v->rule;
+	}
 	for (size_t r = 0; r < cfg->excludes.n && !xrule; r++)
 		if ((xsel = rule_match(&cfg->excludes.v[r], d)))
 			xrule = &cfg->excludes.v[r];
@@ -437,7 +454,12 @@ static void decide(struct verdict *v, const struct pci_dev *d, const struct plan
 			   on_vfio(d) ? "not selected; bound to vfio-pci by the kernel "
 					"(vfio-pci.ids=) or by hand"
 				      : "not selected");
-	else if (!manual && is_released(in, d->addr)) {
+	else if (v->guest_rule && !in->guests)
+		set(v, DEC_KEEP,
+		    xasprintf("follows its guests (when=guest, %s): on its host driver until a "
+			      "guest that uses it starts",
+			      v->guest_rule->origin));
+	else if (!manual && !v->guest_rule && is_released(in, d->addr)) {
 		v->released = true;
 		set(v, DEC_KEEP,
 		    xasprintf("selected by %s ('%s'), but released by hand this boot (vfio-claim "
@@ -517,6 +539,32 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 			set(&plan->v[i], DEC_CLAIM, r);
 		}
 
+	/* a companion that goes with a device of a when=guest line follows the same guests */
+	for (size_t i = 0; i < n; i++)
+		if (plan->v[i].rule && plan->v[i].rule->guest)
+			plan->v[i].guest_rule = plan->v[i].rule;
+	/* no guest starting: the functions of its slot and IOMMU group will go with it, say so */
+	for (size_t i = 0; i < n && !in->guests && devs->have_iommu; i++) {
+		const struct pci_dev *d = &devs->v[i];
+
+		if (plan->v[i].decision != DEC_KEEP || !plan->v[i].guest_rule)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const struct pci_dev *c = &devs->v[j];
+			struct verdict *v = &plan->v[j];
+
+			if (j == i || v->selected || v->decision != DEC_KEEP || pci_is_bridge(c) ||
+			    c->iommu_group != d->iommu_group || c->domain != d->domain ||
+			    c->bus != d->bus || c->slot != d->slot)
+				continue;
+			v->guest_rule = plan->v[i].guest_rule;
+			set(v, DEC_KEEP,
+			    xasprintf("follows its guests with %s (same slot and IOMMU group %d; "
+				      "when=guest, %s)",
+				      d->addr, d->iommu_group, plan->v[i].guest_rule->origin));
+		}
+	}
+
 	/* the driver it is claimed for: its VFIO variant driver, unless driver=vfio-pci */
 	for (size_t i = 0; i < n; i++) {
 		struct verdict *v = &plan->v[i];
@@ -548,7 +596,7 @@ static bool would_select(const struct plan_input *in, const struct pci_dev *d)
 	if (cfg->off || cfg->exclude_unknown)
 		return false;
 	for (size_t r = 0; r < cfg->claims.n && !selected; r++)
-		selected = rule_match(&cfg->claims.v[r], d) != NULL;
+		selected = !cfg->claims.v[r].guest && rule_match(&cfg->claims.v[r], d) != NULL;
 	for (size_t r = 0; r < cfg->excludes.n && selected; r++)
 		selected = rule_match(&cfg->excludes.v[r], d) == NULL;
 	return selected;

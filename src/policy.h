@@ -40,6 +40,11 @@ struct plan_input {
 	const struct strv *pinned;
 	const struct rule *manual; /* `claim` by hand: one more claim, honoured even with
 				      vfio_claim=off, and over a release this boot */
+	/*
+	 * A guest is starting (claim --guest, run, the libvirt hook): the when=guest lines
+	 * claim too. Otherwise (boot, udev, check, list) they keep their devices on the host.
+	 */
+	bool guests;
 };
 
 struct verdict {
@@ -50,6 +55,8 @@ struct verdict {
 	bool selected;		 /* a claim matches it */
 	bool forced;		 /* named by address with 'force' */
 	bool released;		 /* selected, but released by hand this boot (or pinned) */
+	/* a when=guest line (or claim --guest) selects it: lifecycle-managed; or NULL */
+	const struct rule *guest_rule;
 	const char *driver; /* claim: the driver to claim it for, "vfio-pci" or a VFIO variant */
 };
 

@@ -132,6 +132,7 @@ void session_plan(struct session *s, const struct rule *manual)
 		.protected = &s->protected,
 		.released = &s->released,
 		.manual = manual,
+		.guests = s->guests,
 	};
 
 	plan_free(&s->plan);
@@ -513,7 +514,8 @@ static void restore_consoles(struct session *s, struct member *m, size_t n)
 
 enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled)
 {
-	bool manual = streq(stage, "manual");
+	/* by hand, or for a guest: a release by hand this boot does not hold them back */
+	bool manual = streq(stage, "manual") || streq(stage, "guest");
 	struct member *m;
 	size_t n, done = 0;
 	enum claim_result res = CLAIM_DONE;

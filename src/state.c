@@ -53,16 +53,16 @@ void kv_set(struct kv *kv, const char *key, const char *value)
 	strv_push(&kv->values, v);
 }
 
-void kv_unset(struct kv *kv, const char *key)
+void kv_del(struct kv *kv, const char *key)
 {
 	for (size_t i = 0; i < kv->keys.n; i++)
 		if (streq(kv->keys.v[i], key)) {
 			free(kv->keys.v[i]);
 			free(kv->values.v[i]);
 			memmove(kv->keys.v + i, kv->keys.v + i + 1,
-				(kv->keys.n - i - 1) * sizeof(*kv->keys.v));
+				(kv->keys.n - i - 1) * sizeof(char *));
 			memmove(kv->values.v + i, kv->values.v + i + 1,
-				(kv->values.n - i - 1) * sizeof(*kv->values.v));
+				(kv->values.n - i - 1) * sizeof(char *));
 			kv->keys.n--;
 			kv->values.n--;
 			return;
@@ -189,13 +189,13 @@ int state_prepare(void)
 	return open_dirs(true);
 }
 
-int state_lock(void)
+static int lock_file(const char *name)
 {
 	int r = open_dirs(false), fd;
 
 	if (r < 0)
 		return r;
-	fd = openat(top_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(top_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0)
@@ -205,6 +205,16 @@ int state_lock(void)
 			return r;
 		}
 	return fd;
+}
+
+int state_lock(void)
+{
+	return lock_file("lock");
+}
+
+int state_lock_guests(void)
+{
+	return lock_file("guest-lock");
 }
 
 void state_unlock(int fd)

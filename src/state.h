@@ -10,8 +10,8 @@ struct kv {
 
 const char *kv_get(const struct kv *kv, const char *key);
 void kv_set(struct kv *kv, const char *key, const char *value);
-/* Removes a key and its value (nothing when absent). */
-void kv_unset(struct kv *kv, const char *key);
+/* Removes a key (and its value), if present. */
+void kv_del(struct kv *kv, const char *key);
 void kv_free(struct kv *kv);
 char *kv_format(const struct kv *kv);
 /* "key=value" lines into kv (lines without '=' are skipped). */
@@ -28,6 +28,11 @@ const char *state_strerror(int r);
 /* Serializes claims and releases between processes (parallel udev workers). */
 int state_lock(void);
 void state_unlock(int fd);
+/*
+ * Serializes a guest's start against another's stop (guest.c), around the claims and releases
+ * (which take state_lock() inside): a give-back never races a new holder.
+ */
+int state_lock_guests(void);
 int state_read(const char *addr, struct kv *kv);
 int state_write(const char *addr, const struct kv *kv);
 int state_list(struct strv *addrs);

@@ -38,7 +38,8 @@ char *udev_select_rules(const struct config *cfg)
 	    cfg->off ? " vfio_claim=off: none this boot." : "");
 	for (size_t i = 0; i < cfg->claims.n && !cfg->off; i++) {
 		const struct rule *rl = &cfg->claims.v[i];
-		for (size_t k = 0; k < rl->nsels; k++) {
+		/* when=guest: the host driver keeps it; a guest's start claims it, not udev */
+		for (size_t k = 0; k < rl->nsels && !rl->guest; k++) {
 			char *m = selector_udev_match(&rl->sels[k]);
 			/* udev allows comments only on lines of their own */
 			fputs("# ", f);

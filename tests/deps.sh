@@ -4,7 +4,7 @@
 # Only missing packages are installed; `apt-get update` runs once, and only when needed.
 set -euo pipefail
 
-build=(gcc make pkg-config libkmod-dev libblkid-dev libudev-dev libsmartcols-dev libc6-dev)
+build=(gcc make pkg-config libkmod-dev libblkid-dev libudev-dev libsmartcols-dev libc6-dev libxml2-dev)
 check=(kmod python3 python3-yaml python3-jsonschema libvirt-clients bash-completion strace clang-format clang libclang-rt-14-dev shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools udev)
 vm=(qemu-system-x86 debootstrap e2fsprogs git)
 

@@ -145,6 +145,24 @@ pkg_main() {
             pkg_has_file "${spec%:*}" "${spec##*:}"
     done
 
+    # libvirt runs every executable in /etc/libvirt/hooks/qemu.d (virhook.c, stat(): links count)
+    pkg_check "the package links /etc/libvirt/hooks/qemu.d/vfio-claim to /usr/sbin/vfio-claim" \
+        awk '$1 ~ /^l/ && $6 == "./etc/libvirt/hooks/qemu.d/vfio-claim" && $7 == "->" &&
+             $8 == "/usr/sbin/vfio-claim" { found = 1 } END { exit !found }' "$tmp/contents"
+    pkg_check "the libvirt hook link resolves to the program in the unpacked package" \
+        sh -c '[ "$(readlink "$1/etc/libvirt/hooks/qemu.d/vfio-claim")" = /usr/sbin/vfio-claim ] &&
+               [ -x "$1/usr/sbin/vfio-claim" ]' sh "$tmp/root"
+    pkg_check "the postinst reloads a running libvirtd or virtqemud (hooks are found at start or reload)" \
+        sh -c 'grep -q "deb-systemd-invoke reload" "$1/postinst" &&
+               grep -q "libvirtd.service virtqemud.service" "$1/postinst"' sh "$tmp/control"
+    pkg_check "the package recommends libxml2 (opened with dlopen() by the libvirt hook)" \
+        sh -c 'dpkg-deb -f "$1" Recommends | grep -q "libxml2"' sh "$deb"
+    pkg_check "vfio-claim declares libxml2 in its .note.dlopen (ELF dlopen metadata)" \
+        sh -c 'readelf -p .note.dlopen "$1" | grep -qF "\"soname\":[\"libxml2.so.16\",\"libxml2.so.2\"]"' \
+        sh "$tmp/root/usr/sbin/vfio-claim"
+    pkg_check "vfio-claim is not linked to libxml2 (dlopen() at first use)" \
+        sh -c '! readelf -d "$1" | grep -q "libxml2"' sh "$tmp/root/usr/sbin/vfio-claim"
+
     pkg_check "installing or removing the package activates the update-initramfs trigger" \
         grep -qx 'activate-noawait update-initramfs' "$tmp/control/triggers"
     pkg_check "/etc/vfio-claim.d/example.conf is a conffile" \
