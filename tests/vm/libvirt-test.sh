@@ -91,6 +91,12 @@ main() {
 	done
 	check "vfio-claim run exits 0 when QEMU ended on SIGTERM" has "CHECK run-TERM-rc 0" "$o"
 	check "vfio-claim run reports QEMU's SIGKILL (exit 137)" has "CHECK run-KILL-rc 137" "$o"
+	check "a libvirtd that started or reloaded without any qemu hook does not call a new one" \
+		has "CHECK nohook-start 1" "$o"
+	check "...(libvirt's own refusal, no hook ran)" lacks_re "^CHECK nohook-error .*Hook script" "$o"
+	check "the package's postinst reloads libvirtd, which then calls the hook" \
+		has "CHECK postinst-driver vfio-pci" "$o"
+	check "...and the NIC is back on e1000e after destroy" has "CHECK postinst-after e1000e" "$o"
 	check "guest-d (managed='yes', no claim line) starts: libvirt detached the device" \
 		has "CHECK d-driver vfio-pci" "$o"
 	check "...and libvirt gave it back to e1000e at destroy" has "CHECK d-after e1000e" "$o"
