@@ -161,7 +161,7 @@ static int release_end(const char *guest)
 
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
-	r = guest_release(&s, guest, true, &gave);
+	r = guest_release(&s, guest, true, &gave, NULL);
 	if (r < 0)
 		log_error("%s: not every device could be given back; run 'vfio-claim release "
 			  "--guest %s' once what holds them has stopped",

@@ -191,11 +191,13 @@ static int release_guest(struct options *opts, const char *guest)
 {
 	struct session s;
 	size_t gave = 0;
+	bool *mine;
 	int r;
 
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
-	r = guest_release(&s, guest, opts->json, &gave);
+	mine = xcalloc(s.devs.n + 1, sizeof(bool));
+	r = guest_release(&s, guest, opts->json, &gave, mine);
 	if (r == -EINVAL)
 		log_error("guest name '%s': a name is 1 to %d bytes", guest, GUEST_NAME_MAX);
 	else if (r < 0)
@@ -211,10 +213,16 @@ static int release_guest(struct options *opts, const char *guest)
 		jsonw_init(&w, stdout);
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
+		for (size_t i = 0; i < s.devs.n; i++)
+			if (mine[i]) {
+				pci_refresh_driver(&s.devs.v[i]);
+				devobj_json(&w, NULL, &s, db, i);
+			}
 		jsonw_array_close(&w);
 		jsonw_object_close(&w);
 		names_close(db);
 	}
+	free(mine);
 	session_close(&s);
 	return r == -EINVAL ? EXIT_USAGE : r < 0 ? EXIT_RUNTIME : 0;
 }

@@ -94,7 +94,7 @@ static int give_back(const char *guest)
 
 	if (session_open(&s) < 0)
 		return -EIO;
-	r = guest_release(&s, guest, true, &gave);
+	r = guest_release(&s, guest, true, &gave, NULL);
 	if (r < 0)
 		log_error("%s: not every device could be given back; run 'vfio-claim release "
 			  "--guest %s' once what holds them has stopped",

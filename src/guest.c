@@ -318,7 +318,7 @@ int guest_claim(struct session *s, const char *name, const struct guest_starter 
 	bool *life = xcalloc(n, sizeof(bool)), *handled = xcalloc(n, sizeof(bool));
 	bool *moved = xcalloc(n, sizeof(bool)), *hold = xcalloc(n, sizeof(bool));
 	char *ename = guest_escape(name), *rec = NULL;
-	int r = 0, lock;
+	int r = 0, lock, glock = -1;
 
 	*why = NULL;
 	if (!ename) {
@@ -334,6 +334,8 @@ int guest_claim(struct session *s, const char *name, const struct guest_starter 
 		r = -EPERM;
 		goto out;
 	}
+	state_prepare();
+	glock = state_lock_guests();
 	for (size_t i = 0; i < n; i++) {
 		enum claim_result cr;
 
@@ -388,6 +390,7 @@ int guest_claim(struct session *s, const char *name, const struct guest_starter 
 	if (r < 0)
 		give_back_moved(s, moved);
 out:
+	state_unlock(glock);
 	free(rec);
 	free(ename);
 	free(life);
@@ -397,20 +400,25 @@ out:
 	return r;
 }
 
-int guest_release(struct session *s, const char *name, bool json, size_t *gave)
+int guest_release(struct session *s, const char *name, bool json, size_t *gave, bool *affected)
 {
 	char *ename = guest_escape(name);
 	size_t n = s->devs.n;
 	bool *want = xcalloc(n, sizeof(bool)), *touched = xcalloc(n, sizeof(bool));
 	bool *drop = xcalloc(n, sizeof(bool));
 	FILE *out = json ? stderr : stdout;
-	int r = 0, lock;
+	int r = 0, lock, glock = -1;
 
 	*gave = 0;
 	if (!ename) {
 		r = -EINVAL;
 		goto out;
 	}
+	state_prepare();
+	glock = state_lock_guests();
+	/* as they are now, under the lock: a start may have moved them since the session read */
+	for (size_t i = 0; i < n; i++)
+		pci_refresh_driver(&s->devs.v[i]);
 	for (size_t i = 0; i < n; i++) {
 		struct pci_dev *d = &s->devs.v[i];
 		struct strv names;
@@ -463,6 +471,8 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave)
 		struct strv names;
 		struct kv kv;
 
+		if (affected)
+			affected[i] = drop[i] || touched[i];
 		if (!drop[i])
 			continue;
 		if (touched[i]) {
@@ -502,6 +512,7 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave)
 	if (lock >= 0)
 		state_unlock(lock);
 out:
+	state_unlock(glock);
 	free(ename);
 	free(want);
 	free(touched);

@@ -63,9 +63,10 @@ int guest_claim(struct session *s, const char *name, const struct guest_starter 
 /*
  * Drops guest NAME from every device it holds; a lifecycle device that no guest holds any more
  * goes back to its host driver, whole group (release_group()). Logs each step; *gave: how many
- * devices went back. 0, or a negative errno (a device could not go back: NAME stays its holder).
+ * devices went back; affected (one flag per device, or NULL): the devices NAME held.
+ * 0, or a negative errno (a device could not go back: NAME stays its holder).
  */
-int guest_release(struct session *s, const char *name, bool json, size_t *gave);
+int guest_release(struct session *s, const char *name, bool json, size_t *gave, bool *affected);
 
 /* cmd-release.c: one device and the claimed members of its IOMMU group back to the host. */
 int release_group(struct session *s, size_t i, bool *want, bool *touched, bool json,

@@ -543,6 +543,27 @@ void plan_build(struct plan *plan, const struct plan_input *in)
 	for (size_t i = 0; i < n; i++)
 		if (plan->v[i].rule && plan->v[i].rule->guest)
 			plan->v[i].guest_rule = plan->v[i].rule;
+	/* no guest starting: the functions of its slot and IOMMU group will go with it, say so */
+	for (size_t i = 0; i < n && !in->guests && devs->have_iommu; i++) {
+		const struct pci_dev *d = &devs->v[i];
+
+		if (plan->v[i].decision != DEC_KEEP || !plan->v[i].guest_rule)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const struct pci_dev *c = &devs->v[j];
+			struct verdict *v = &plan->v[j];
+
+			if (j == i || v->selected || v->decision != DEC_KEEP || pci_is_bridge(c) ||
+			    c->iommu_group != d->iommu_group || c->domain != d->domain ||
+			    c->bus != d->bus || c->slot != d->slot)
+				continue;
+			v->guest_rule = plan->v[i].guest_rule;
+			set(v, DEC_KEEP,
+			    xasprintf("follows its guests with %s (same slot and IOMMU group %d; "
+				      "when=guest, %s)",
+				      d->addr, d->iommu_group, plan->v[i].guest_rule->origin));
+		}
+	}
 
 	/* the driver it is claimed for: its VFIO variant driver, unless driver=vfio-pci */
 	for (size_t i = 0; i < n; i++) {

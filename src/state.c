@@ -189,13 +189,13 @@ int state_prepare(void)
 	return open_dirs(true);
 }
 
-int state_lock(void)
+static int lock_file(const char *name)
 {
 	int r = open_dirs(false), fd;
 
 	if (r < 0)
 		return r;
-	fd = openat(top_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(top_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, LOCK_EX) < 0)
@@ -205,6 +205,16 @@ int state_lock(void)
 			return r;
 		}
 	return fd;
+}
+
+int state_lock(void)
+{
+	return lock_file("lock");
+}
+
+int state_lock_guests(void)
+{
+	return lock_file("guest-lock");
 }
 
 void state_unlock(int fd)

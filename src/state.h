@@ -28,6 +28,11 @@ const char *state_strerror(int r);
 /* Serializes claims and releases between processes (parallel udev workers). */
 int state_lock(void);
 void state_unlock(int fd);
+/*
+ * Serializes a guest's start against another's stop (guest.c), around the claims and releases
+ * (which take state_lock() inside): a give-back never races a new holder.
+ */
+int state_lock_guests(void);
 int state_read(const char *addr, struct kv *kv);
 int state_write(const char *addr, const struct kv *kv);
 int state_list(struct strv *addrs);

@@ -92,3 +92,20 @@ test_command_options_export_formats_and_tags() {
     tab vfio-claim --root "$ROOT" export libvirt --tag ""
     assert_offers gaming router
 }
+
+test_guest_commands_complete_guest_names_and_the_guests_command() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest tag=games"
+    run claim --guest win10 01:00.0
+    assert_rc 0
+    tab vfio-claim ""
+    grep -qx run <<<"$COMPLETIONS" || fail "'run' not offered"
+    grep -qx libvirt-hook <<<"$COMPLETIONS" || fail "'libvirt-hook' not offered"
+    tab vfio-claim --root "$ROOT" release --guest ""
+    assert_offers win10
+    tab vfio-claim run --g
+    assert_offers --guest
+    # after '--', the guest's own command line: commands of PATH
+    tab vfio-claim run --tag games -- vfio-cl
+    assert_offers vfio-claim
+}

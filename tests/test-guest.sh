@@ -188,7 +188,8 @@ run_fixture() {
 
 # start_run ARGS...: vfio-claim run in the background; $! is its own pid (env execs it)
 start_run() {
-    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" "$VFIO_CLAIM" --root "$ROOT" run "$@" \
+    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$VFIO_CLAIM" --root "$ROOT" run "$@" \
         >/dev/null 2>"$ROOT/err" &
 }
 
@@ -294,6 +295,7 @@ test_list_and_status_show_on_host_for_guests_and_claimed_by_guest() {
     run list
     assert_rc 0
     grep -q "^$GPU .*on host, for guests" <<<"$OUT" || fail "list does not say the GPU is on host for guests"
+    grep -q "^$HDMI .*on host, for guests" <<<"$OUT" || fail "list does not say the audio goes with it"
     run --json list
     schema_valid list
     python3 -c '
@@ -431,6 +433,18 @@ test_libvirt_hook_bad_domain_xml_claims_nothing() {
     hook vm prepare begin "$(domain vm 07:00.0)"
     assert_rc 1
     assert_err "vfio-claim: vm: 0000:07:00.0: no such PCI device on this host"
+    # deeper than libxml2's limit, an entity, not a domain
+    xml="<domain><name>vm</name><devices>$(printf '<a>%.0s' $(seq 5000))$(printf '</a>%.0s' $(seq 5000))</devices></domain>"
+    hook vm prepare begin "$xml"
+    assert_rc 1
+    assert_one_line_err
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain><name>&x;</name></domain>"
+    assert_rc 1
+    assert_err "vfio-claim: vm: domain XML: "
+    hook vm prepare begin "<network><name>default</name></network>"
+    assert_rc 1
+    assert_err "vfio-claim: vm: domain XML: "
     # larger than 4 MiB: read to its end, then refused
     xml="<domain><name>vm</name><!-- $(head -c 5000000 /dev/zero | tr '\0' x) --></domain>"
     hook vm prepare begin "$xml"
@@ -452,4 +466,74 @@ test_libvirt_hook_runs_as_a_link_in_qemu_d() {
     [ "$rc" -eq 0 ] || fail "'started begin' exit code $rc"
     err=$("$d/vfio-claim" -x prepare begin - 2>&1 <<<"<domain><devices>") && fail "bad XML accepted"
     grep -qF "vfio-claim: -x: domain XML: " <<<"$err" || fail "no one-line refusal: $err"
+}
+
+test_libvirt_hook_checks_boot_claims_and_copes_with_libvirt_reattaching() {
+    fixture desktop
+    conf 10.conf "claim 00:1f.6" "claim 01:00.0 when=guest"
+    run boot
+    assert_driver 0000:00:1f.6 vfio-pci
+    local xml
+    xml=$(domain vm 00:1f.6 01:00.0:managed)
+    hook vm prepare begin "$xml"
+    assert_rc 0
+    assert_gpu_on_vfio
+    [ -z "$(state_of 0000:00:1f.6 guests)" ] || fail "the boot claim got a guest"
+    # managed='yes': libvirt gives it back to the host itself before 'release end'
+    run release 01:00.0
+    assert_gpu_on_host
+    hook vm release end "$xml"
+    assert_rc 0
+    assert_driver 0000:00:1f.6 vfio-pci
+    assert_gpu_on_host
+    [ -z "$(state_of $GPU guests)" ] || fail "the guest still holds the GPU"
+    # the next start takes it again
+    hook vm prepare begin "$xml"
+    assert_rc 0
+    assert_gpu_on_vfio
+}
+
+test_claim_and_release_for_a_guest_follow_the_schema() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run --json claim --guest vm 01:00.0
+    assert_rc 0
+    schema_valid claim
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert d["0000:01:00.0"]["guests"][0]["name"] == "vm", d
+' <<<"$OUT" || fail "claim --json does not name the guest"
+    run --json release --guest vm
+    assert_rc 0
+    schema_valid release
+    python3 -c '
+import json, sys
+d = {x["device"]: x for x in json.load(sys.stdin)["devices"]}
+assert sorted(d) == ["0000:01:00.0", "0000:01:00.1"], sorted(d)
+assert d["0000:01:00.0"]["state"] == "returned" and d["0000:01:00.0"]["driver"] == "nouveau", d
+' <<<"$OUT" || fail "release --guest --json does not show what went back"
+}
+
+test_guests_starting_and_stopping_at_once_never_lose_a_holder() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    local k
+    for k in 1 2 3 4 5; do
+        vfio_claim claim --guest a 01:00.0 >/dev/null 2>&1 &
+        vfio_claim claim --guest b 01:00.0 >/dev/null 2>&1 &
+        wait
+        assert_gpu_on_vfio
+        [ "$(state_of $GPU guests | tr , '\n' | sort | tr '\n' ' ')" = "a b " ] ||
+            fail "round $k: holders '$(state_of $GPU guests)', expected a and b"
+        vfio_claim release --guest a >/dev/null 2>&1 &
+        vfio_claim claim --guest c 01:00.0 >/dev/null 2>&1 &
+        vfio_claim release --guest b >/dev/null 2>&1 &
+        wait
+        # c started while a and b stopped: it still has the device
+        assert_gpu_on_vfio
+        [ "$(state_of $GPU guests)" = c ] || fail "round $k: holders '$(state_of $GPU guests)', expected c"
+        run release --guest c
+        assert_gpu_on_host
+    done
 }

@@ -24,6 +24,7 @@ struct machine {
 	struct strv pinned;
 	struct rule manual;
 	bool have_manual;
+	bool guests; /* a guest is starting: when=guest lines claim too */
 	struct plan plan;
 };
 
@@ -171,6 +172,7 @@ static void run(struct machine *m)
 		.released = &m->released,
 		.pinned = &m->pinned,
 		.manual = m->have_manual ? &m->manual : NULL,
+		.guests = m->guests,
 	};
 
 	pci_list_finish(&m->devs);
@@ -335,6 +337,45 @@ TEST(bridges_are_never_claimed_even_when_a_claim_selects_them)
 	EXPECT(&m, "00:1f.4", "claim");
 	/* the root port's group is not claimed through its bridge */
 	EXPECT(&m, "01:00.0", "keep", "not selected");
+	machine_free(&m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Devices that follow their guests (when=guest) */
+
+TEST(a_when_guest_line_keeps_its_device_until_a_guest_starts)
+{
+	struct machine m;
+
+	desktop(&m);
+	conf(&m, "claim 01:00.0 when=guest\n");
+	run(&m);
+	EXPECT(&m, "01:00.0", "keep", "follows its guests (when=guest, " CONF ":1)");
+	CHECK(verdict(&m, "01:00.0")->guest_rule != NULL);
+	EXPECT(&m, "01:00.1", "keep",
+	       "follows its guests with 0000:01:00.0 (same slot and IOMMU group 1");
+	CHECK(verdict(&m, "01:00.1")->guest_rule != NULL);
+	m.guests = true;
+	run(&m);
+	EXPECT(&m, "01:00.0", "claim", "selected by " CONF ":1 ('01:00.0')");
+	EXPECT(&m, "01:00.1", "claim", "goes with 0000:01:00.0");
+	/* the companion follows the same guests */
+	CHECK(verdict(&m, "01:00.1")->guest_rule != NULL);
+	machine_free(&m);
+}
+
+TEST(a_when_boot_line_wins_over_a_when_guest_line)
+{
+	struct machine m;
+
+	desktop(&m);
+	conf(&m, "claim gpu when=guest\nclaim 01:00.0\n");
+	m.guests = true;
+	run(&m);
+	EXPECT(&m, "01:00.0", "claim", "selected by " CONF ":2 ('01:00.0')");
+	CHECK(verdict(&m, "01:00.0")->guest_rule == NULL);
+	/* the boot VGA device follows a guest only with force */
+	EXPECT(&m, "00:02.0", "refuse", "boot VGA device", "by address with 'force'");
 	machine_free(&m);
 }
 
@@ -1187,4 +1228,6 @@ UNIT_MAIN(UNIT_T(a_claim_selects_and_a_device_no_claim_matches_is_kept),
 	  UNIT_T(a_claim_by_hand_takes_a_released_device_again),
 	  UNIT_T(a_released_member_refuses_the_group),
 	  UNIT_T(a_claim_by_hand_of_one_function_takes_back_its_slot_released_with_it),
+	  UNIT_T(a_when_guest_line_keeps_its_device_until_a_guest_starts),
+	  UNIT_T(a_when_boot_line_wins_over_a_when_guest_line),
 	  UNIT_T(the_plan_opens_nothing_and_does_not_depend_on_the_root))
