@@ -188,6 +188,31 @@ plain TERM
 step "vfio-claim run, QEMU ended by SIGKILL"
 plain KILL
 
+# libvirt looks for hooks at its start and reload only (virHooksFound in virhook.c): a daemon that
+# found no qemu hook ignores a new one until reloaded, which the package's postinst does.
+step "hook discovery: a libvirtd with no qemu hook, the link back, then the postinst"
+rm -f /etc/libvirt/hooks/qemu.d/vfio-claim
+systemctl reload libvirtd.service
+sleep 3
+ln -s /usr/sbin/vfio-claim /etc/libvirt/hooks/qemu.d/vfio-claim
+# without the hook nothing claims the NIC: libvirt refuses the managed='no' device on e1000e
+if start guest-a; then
+	echo "CHECK nohook-start 0"
+	virsh -q destroy guest-a >/dev/null
+else
+	echo "CHECK nohook-start 1"
+fi
+echo "CHECK nohook-error $(oneline <"$OUT/start-guest-a.txt")"
+/var/lib/dpkg/info/vfio-claim.postinst configure
+echo "CHECK postinst $?"
+sleep 3
+if start guest-a; then
+	echo "CHECK postinst-driver $(driver_of $NIC)"
+	virsh -q destroy guest-a >/dev/null
+	wait_driver $NIC e1000e 20
+fi
+echo "CHECK postinst-after $(driver_of $NIC)"
+
 step "guest-d: $MANAGED, no claim line, managed='yes' (libvirt detaches it itself)"
 define guest-d $MANAGED yes
 if start guest-d; then
