@@ -11,7 +11,11 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-pro
              -Wno-unused-parameter -Werror=implicit-function-declaration
 PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# libkmod is opened with dlopen() at its first use (src/dlopen.c, .note.dlopen): its headers
+# only. -ldl where dlopen() is not in the C library itself (glibc before 2.34).
+LIBDL      := $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
+                $(CC) -x c -o /dev/null - 2>/dev/null || echo -ldl)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libkmod,$(PKGS))) $(LIBDL)
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:.c=.o)
