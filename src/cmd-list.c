@@ -52,7 +52,7 @@ static const struct column {
 static char *state_text(const struct devinfo *di)
 {
 	if (di->state && (streq(di->state, "claimed") || streq(di->state, "held")))
-		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "?");
+		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "stage unknown");
 	if (di->state)
 		return xstrdup(di->state);
 	if (di->protected_by.n)
@@ -96,12 +96,50 @@ static char *join(const struct strv *sv, const char *sep)
 	return out;
 }
 
+/*
+ * REASON wraps at word boundaries (libsmartcols' own wrap cuts anywhere): the widest chunk is the
+ * longest word, and each line of the cell ends at the last space that fits the column's width.
+ */
+static size_t longest_word(const struct libscols_column *cl, const char *data, void *userdata)
+{
+	size_t best = 0;
+
+	while (data && *data) {
+		size_t n = strcspn(data, " ");
+
+		if (n > best)
+			best = n;
+		data += n;
+		data += strspn(data, " ");
+	}
+	return best;
+}
+
+static char *next_line_of_words(const struct libscols_column *cl, char *data, void *userdata)
+{
+	size_t width = scols_column_get_width(cl);
+	char *cut = NULL;
+
+	if (!data || !width || strlen(data) <= width)
+		return NULL;
+	for (char *p = data; p <= data + width && *p; p++)
+		if (*p == ' ')
+			cut = p;
+	if (!cut)
+		cut = strchr(data, ' '); /* a word wider than the column: it overflows */
+	if (!cut)
+		return NULL;
+	*cut = '\0';
+	return cut + 1;
+}
+
 static void set_cell(struct libscols_line *ln, size_t col, const char *text)
 {
 	scols_line_set_data(ln, col, text && *text ? text : "-");
 }
 
-static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose)
+static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose,
+		       size_t *widest_word)
 {
 	struct libscols_line *ln = scols_table_new_line(tb, NULL);
 	const struct pci_dev *d = di->dev;
@@ -134,6 +172,8 @@ static void table_line(struct libscols_table *tb, const struct devinfo *di, bool
 		reason = xasprintf("%s: %s", di->decision, di->reason);
 	if (verbose)
 		set_cell(ln, COL_REASON, reason);
+	if (reason && longest_word(NULL, reason, NULL) > *widest_word)
+		*widest_word = longest_word(NULL, reason, NULL);
 	free(state);
 	free(used_by);
 	free(attached);
@@ -159,6 +199,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		{},
 	};
 	struct libscols_table *tb = NULL;
+	struct libscols_column *reason_col = NULL;
+	size_t widest_word = 0;
 	struct selector *sels = NULL;
 	struct strv notes = { 0 };
 	const char *tag = NULL;
@@ -192,10 +234,19 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			r = EXIT_RUNTIME;
 			goto out;
 		}
-		for (size_t k = 0; k < ARRAY_SIZE(columns); k++)
-			if (k != COL_REASON || opts->verbose)
-				scols_table_new_column(tb, columns[k].name, columns[k].whint,
-						       columns[k].flags);
+		for (size_t k = 0; k < ARRAY_SIZE(columns); k++) {
+			struct libscols_column *cl;
+
+			if (k == COL_REASON && !opts->verbose)
+				continue;
+			cl = scols_table_new_column(tb, columns[k].name, columns[k].whint,
+						    columns[k].flags);
+			if (cl && k == COL_REASON) {
+				scols_column_set_wrapfunc(cl, longest_word, next_line_of_words,
+							  NULL);
+				reason_col = cl;
+			}
+		}
 	}
 	for (size_t i = 0; i < s.devs.n; i++) {
 		struct devinfo di;
@@ -210,7 +261,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			devinfo_json_open(&w, NULL, &di);
 			jsonw_object_close(&w);
 		} else {
-			table_line(tb, &di, opts->verbose);
+			table_line(tb, &di, opts->verbose, &widest_word);
 			for (size_t k = 0; k < di.protected_by.n; k++)
 				strv_push(&notes, xasprintf("%s: the host needs it: %s",
 							    di.dev->addr, di.protected_by.v[k]));
@@ -221,6 +272,16 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		jsonw_array_close(&w);
 		jsonw_object_close(&w);
 	} else {
+		/*
+		 * libsmartcols narrows a column down to its header's width: a header as wide as
+		 * the longest word (trailing blanks) keeps every word of REASON whole
+		 */
+		if (reason_col && widest_word > strlen("REASON")) {
+			char *header = xasprintf("%-*s", (int)widest_word, "REASON");
+
+			scols_cell_set_data(scols_column_get_header(reason_col), header);
+			free(header);
+		}
 		scols_print_table(tb);
 		if (notes.n)
 			printf("\n");
