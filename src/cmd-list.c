@@ -7,6 +7,8 @@
 
 #include "cmd.h"
 #include "devobj.h"
+#include "dlopen.h"
+#include "elf-note-dlopen.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -96,11 +98,47 @@ static char *join(const struct strv *sv, const char *sep)
 	return out;
 }
 
+/* libsmartcols, opened when the table is printed (dlopen.c): no other run maps it */
+static void *libsmartcols_dl;
+static typeof(scols_new_table) *sym_scols_new_table;
+static typeof(scols_unref_table) *sym_scols_unref_table;
+static typeof(scols_table_new_column) *sym_scols_table_new_column;
+static typeof(scols_column_set_wrapfunc) *sym_scols_column_set_wrapfunc;
+static typeof(scols_column_get_width) *sym_scols_column_get_width;
+static typeof(scols_column_get_header) *sym_scols_column_get_header;
+static typeof(scols_cell_set_data) *sym_scols_cell_set_data;
+static typeof(scols_table_new_line) *sym_scols_table_new_line;
+static typeof(scols_line_set_data) *sym_scols_line_set_data;
+static typeof(scols_print_table) *sym_scols_print_table;
+
+static int dlopen_libsmartcols(void)
+{
+	static const char *const sonames[] = { "libsmartcols.so.1", NULL };
+	static const struct dlsym_entry syms[] = {
+		DLSYM_ENTRY(scols_new_table),	     DLSYM_ENTRY(scols_unref_table),
+		DLSYM_ENTRY(scols_table_new_column), DLSYM_ENTRY(scols_column_set_wrapfunc),
+		DLSYM_ENTRY(scols_column_get_width), DLSYM_ENTRY(scols_column_get_header),
+		DLSYM_ENTRY(scols_cell_set_data),    DLSYM_ENTRY(scols_table_new_line),
+		DLSYM_ENTRY(scols_line_set_data),    DLSYM_ENTRY(scols_print_table),
+	};
+
+	ELF_NOTE_DLOPEN("smartcols", "The table of 'vfio-claim list'", "required",
+			"libsmartcols.so.1");
+	return dlopen_symbols(&libsmartcols_dl, sonames, syms, ARRAY_SIZE(syms));
+}
+
 /*
- * REASON wraps at word boundaries (libsmartcols' own wrap cuts anywhere): the widest chunk is the
- * longest word, and each line of the cell ends at the last space that fits the column's width.
+ * REASON wraps at word boundaries (libsmartcols' own wrap cuts anywhere). The widest chunk is
+ * the whole text, so the column is as wide as that where the terminal allows; on a narrow one
+ * libsmartcols narrows it down to its header's width, which run() makes the longest word's, and
+ * each line of the cell ends at the last blank that fits.
  */
-static size_t longest_word(const struct libscols_column *cl, const char *data, void *userdata)
+static size_t whole_text(const struct libscols_column *cl, const char *data, void *userdata)
+{
+	return data ? strlen(data) : 0;
+}
+
+static size_t longest_word(const char *data)
 {
 	size_t best = 0;
 
@@ -117,7 +155,7 @@ static size_t longest_word(const struct libscols_column *cl, const char *data, v
 
 static char *next_line_of_words(const struct libscols_column *cl, char *data, void *userdata)
 {
-	size_t width = scols_column_get_width(cl);
+	size_t width = sym_scols_column_get_width(cl);
 	char *cut = NULL;
 
 	if (!data || !width || strlen(data) <= width)
@@ -135,13 +173,13 @@ static char *next_line_of_words(const struct libscols_column *cl, char *data, vo
 
 static void set_cell(struct libscols_line *ln, size_t col, const char *text)
 {
-	scols_line_set_data(ln, col, text && *text ? text : "-");
+	sym_scols_line_set_data(ln, col, text && *text ? text : "-");
 }
 
 static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose,
 		       size_t *widest_word)
 {
-	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	struct libscols_line *ln = sym_scols_table_new_line(tb, NULL);
 	const struct pci_dev *d = di->dev;
 	char buf[32], *state, *used_by, *attached, *name, *reason = NULL;
 
@@ -172,8 +210,8 @@ static void table_line(struct libscols_table *tb, const struct devinfo *di, bool
 		reason = xasprintf("%s: %s", di->decision, di->reason);
 	if (verbose)
 		set_cell(ln, COL_REASON, reason);
-	if (reason && longest_word(NULL, reason, NULL) > *widest_word)
-		*widest_word = longest_word(NULL, reason, NULL);
+	if (reason && longest_word(reason) > *widest_word)
+		*widest_word = longest_word(reason);
 	free(state);
 	free(used_by);
 	free(attached);
@@ -228,7 +266,14 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
 	} else {
-		tb = scols_new_table();
+		if (dlopen_libsmartcols() < 0) {
+			log_error(
+			    "libsmartcols is not installed (package libsmartcols1): the table "
+			    "cannot be printed ('list --json' needs no library)");
+			r = EXIT_RUNTIME;
+			goto out;
+		}
+		tb = sym_scols_new_table();
 		if (!tb) {
 			log_error("cannot make a table: %s", errstr(-ENOMEM));
 			r = EXIT_RUNTIME;
@@ -239,11 +284,11 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 
 			if (k == COL_REASON && !opts->verbose)
 				continue;
-			cl = scols_table_new_column(tb, columns[k].name, columns[k].whint,
-						    columns[k].flags);
+			cl = sym_scols_table_new_column(tb, columns[k].name, columns[k].whint,
+							columns[k].flags);
 			if (cl && k == COL_REASON) {
-				scols_column_set_wrapfunc(cl, longest_word, next_line_of_words,
-							  NULL);
+				sym_scols_column_set_wrapfunc(cl, whole_text, next_line_of_words,
+							      NULL);
 				reason_col = cl;
 			}
 		}
@@ -279,10 +324,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (reason_col && widest_word > strlen("REASON")) {
 			char *header = xasprintf("%-*s", (int)widest_word, "REASON");
 
-			scols_cell_set_data(scols_column_get_header(reason_col), header);
+			sym_scols_cell_set_data(sym_scols_column_get_header(reason_col), header);
 			free(header);
 		}
-		scols_print_table(tb);
+		sym_scols_print_table(tb);
 		if (notes.n)
 			printf("\n");
 		for (size_t k = 0; k < notes.n; k++)
@@ -291,7 +336,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (!shown && (nsels || tag))
 		log_info("no PCI device matches%s%s", tag ? " the tag " : "", tag ? tag : "");
 out:
-	scols_unref_table(tb);
+	if (tb)
+		sym_scols_unref_table(tb);
 	strv_free(&notes);
 	names_close(db);
 	session_close(&s);
