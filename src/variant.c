@@ -25,14 +25,14 @@ static bool selected(const struct config *cfg, const struct rule *manual, const 
 	return false;
 }
 
+/* The modalias is made from the ids already read: no file opened per device. */
 static void look_up(struct modules *mods, struct pci_dev *d)
 {
-	char *modalias = NULL;
+	char modalias[64];
 
 	d->variant_done = true;
-	if (pci_read_attr(d, "modalias", &modalias) == 0)
-		modload_vfio_variant(mods, modalias, &d->variant);
-	free(modalias);
+	pci_modalias(d, modalias, sizeof(modalias));
+	modload_vfio_variant(mods, modalias, &d->variant);
 }
 
 void variant_find(struct pci_list *devs, const struct config *cfg, const struct rule *manual,
