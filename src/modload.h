@@ -23,8 +23,9 @@ void modules_free(struct modules *m);
  */
 int modload_ensure(struct modules *m, const char *name);
 /*
- * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them:
- * modprobe.d blacklists honoured. Appended to *modules; 0, or -ENOENT when there is none.
+ * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them (libkmod):
+ * the root's modprobe.d and command-line blacklists honoured. Appended to *modules; 0, -ENOENT
+ * when there is none, -ELIBACC without libkmod.
  */
 int modload_alias_modules(struct modules *m, const char *modalias, struct strv *modules);
 /* The first of them, in *module. */
@@ -33,9 +34,10 @@ int modload_lookup_alias(struct modules *m, const char *modalias, char **module)
  * The VFIO variant driver for a device (SPEC §7): the module, not vfio_pci, whose "vfio_pci:"
  * alias in modules.alias matches the modalias most specifically (fewest wildcards, then most
  * literal characters; blacklisted modules are skipped). 0 with *module set, -ENOENT: none.
+ * No libkmod: modules.alias is read by modconf.c.
  */
 int modload_vfio_variant(struct modules *m, const char *modalias, char **module);
-/* Live or built in; under --root read from DIR/sys/module and DIR's modules.builtin only. */
+/* Live or built in, from DIR/sys/module and DIR's modules.builtin only (no libkmod). */
 bool module_loaded(struct modules *m, const char *name);
 /* NAME is built into the kernel (modules.builtin; under --root DIR's only). */
 bool modload_builtin(struct modules *m, const char *name);
@@ -46,6 +48,7 @@ bool modload_builtin(struct modules *m, const char *name);
 int modload_present(struct modules *m, const char *name);
 /*
  * The options modprobe would give NAME ("ids=10de:1b80 disable_vga=1"): from the modprobe.d
- * folders and the kernel command line (NAME.opt=), as libkmod gathers them. 0, or -ENOENT.
+ * folders and DIR/proc/cmdline (NAME.opt=), as modprobe gathers them (modconf.c, no libkmod).
+ * 0, or -ENOENT.
  */
 int modload_options(struct modules *m, const char *name, char **options);
