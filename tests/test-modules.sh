@@ -96,7 +96,7 @@ without_kmod_new_reads() { # TRACE-FILE
         function flush() { if (rec != "" && !(allowed && by_kmod_new)) printf "%s", rec }
         /^[0-9]+ / {
             flush(); rec = $0 "\n"; by_kmod_new = 0
-            allowed = $0 ~ /^[0-9]+ openat\(AT_FDCWD, "(\/proc\/cmdline|\/sys\/module\/compression)", O_RDONLY\|O_CLOEXEC\)/
+            allowed = $0 ~ /^[0-9]+ +openat\(AT_FDCWD, "(\/proc\/cmdline|\/sys\/module\/compression)", O_RDONLY\|O_CLOEXEC\)/
             next
         }
         / > .*libkmod\.so\.2[^(]*\(kmod_new\+/ { by_kmod_new = 1 }
@@ -150,7 +150,8 @@ test_no_command_opens_a_host_path_outside_the_root() {
             fail "'$cmd' never read $ROOT/proc/cmdline: is the trace complete?"
         without_kmod_new_reads "$trace" >"$trace.rest"
         bad=$(foreign_paths "$trace.rest")
-        [ -z "$bad" ] || fail "'$cmd' opened paths outside $ROOT:"$'\n'"$bad"
+        [ -z "$bad" ] || fail "'$cmd' opened paths outside $ROOT:"$'\n'"$bad"$'\n'"$(
+            grep -F -A12 "\"${bad%%$'\n'*}\"" "$trace.rest" | head -40)"
     done
     # the run really loaded modules and moved the device: the trace covered libkmod's work
     module_live vfio_pci || fail "vfio_pci was not inserted"
