@@ -11,10 +11,13 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-pro
              -Wno-unused-parameter -Werror=implicit-function-declaration
 PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
-# libxml2 is opened with dlopen() (src/domxml.c): its headers only, never linked.
+# libkmod, libudev and libsmartcols are opened with dlopen() at their first use (src/dlopen.c,
+# .note.dlopen): their headers only; libblkid (the protected set of nearly every run) is linked. -ldl where dlopen() is not in the C library itself (glibc before 2.34).
+LIBDL      := $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
+                $(CC) -x c -o /dev/null - 2>/dev/null || echo -ldl)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libkmod libudev smartcols,$(PKGS))) $(LIBDL)
+# libxml2 is opened with dlopen() too (src/domxml.c): its headers only, never linked.
 PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0)
-PKG_LIBS   += -ldl
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:.c=.o)

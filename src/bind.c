@@ -24,9 +24,9 @@ static int fail(struct bind_error *err, int r, const char *fmt, ...)
 	return r;
 }
 
-static int load_module(struct kmod_ctx *ctx, const char *name, struct bind_error *err)
+static int load_module(struct modules *mods, const char *name, struct bind_error *err)
 {
-	int r = modload_ensure(ctx, name);
+	int r = modload_ensure(mods, name);
 
 	if (r == -EOPNOTSUPP)
 		return fail(err, r, "load module '%s' (not loaded under '%s')", name, root_get());
@@ -83,7 +83,7 @@ static char *pci_driver_of_module(const char *module)
 	return name ? name : xstrdup(module);
 }
 
-int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, const char *module, struct bind_error *err)
+int bind_claim(struct modules *mods, struct pci_dev *d, const char *module, struct bind_error *err)
 {
 	char *driver = NULL;
 	int r;
@@ -97,9 +97,9 @@ int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, const char *module, stru
 		return 0; /* idempotent: on vfio-pci or a variant of it already, nothing to do */
 
 	/* modules first: a failure here leaves the device with its host driver */
-	r = load_module(ctx, module, err);
+	r = load_module(mods, module, err);
 	if (r == 0)
-		r = load_module(ctx, "vfio_iommu_type1", err);
+		r = load_module(mods, "vfio_iommu_type1", err);
 	if (r < 0)
 		return r;
 	driver = streq(module, "vfio-pci") ? xstrdup(module) : pci_driver_of_module(module);
@@ -147,16 +147,17 @@ out:
  * directory is not a list of modules to load. NULL: none (a built-in or loaded driver may
  * still take the device).
  */
-static char *host_module_for(struct kmod_ctx *ctx, const struct pci_dev *d, const char *recorded)
+static char *host_module_for(struct modules *mods, const struct pci_dev *d, const char *recorded)
 {
-	struct strv mods = { 0 };
+	struct strv found = { 0 };
 	char *module = NULL, *modalias = NULL;
 
 	if (pci_read_attr(d, "modalias", &modalias) == 0 &&
-	    modload_alias_modules(ctx, modalias, &mods) == 0)
-		module = xstrdup(recorded && strv_contains(&mods, recorded) ? recorded : mods.v[0]);
+	    modload_alias_modules(mods, modalias, &found) == 0)
+		module =
+		    xstrdup(recorded && strv_contains(&found, recorded) ? recorded : found.v[0]);
 	free(modalias);
-	strv_free(&mods);
+	strv_free(&found);
 	return module;
 }
 
@@ -236,16 +237,16 @@ int bind_rollback(struct pci_dev *d, const char *host, struct bind_error *err)
 	return 0;
 }
 
-int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
+int bind_release(struct modules *mods, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err)
 {
 	char *module;
 	int r;
 
 	/* load the host module first: a failure then changes nothing */
-	module = host_module_for(ctx, d, host_module);
+	module = host_module_for(mods, d, host_module);
 	if (module) {
-		r = load_module(ctx, module, err);
+		r = load_module(mods, module, err);
 		if (r < 0) {
 			free(module);
 			return r;
@@ -268,14 +269,14 @@ int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_modul
 	return 0;
 }
 
-int bind_probe_vf(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err)
+int bind_probe_vf(struct modules *mods, struct pci_dev *d, struct bind_error *err)
 {
-	char *module = host_module_for(ctx, d, NULL);
+	char *module = host_module_for(mods, d, NULL);
 	int r;
 
 	if (!module)
 		return fail(err, -ENOENT, "find a host driver for its modalias");
-	r = load_module(ctx, module, err);
+	r = load_module(mods, module, err);
 	if (r == 0) {
 		r = probe_vf_for(d, module);
 		if (r < 0)

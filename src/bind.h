@@ -3,7 +3,7 @@
 
 #include "sysfs.h"
 
-struct kmod_ctx;
+struct modules;
 
 /* What failed, for the caller's message: "unbind from 'e1000e'". */
 struct bind_error {
@@ -18,7 +18,7 @@ struct bind_error {
  * Returns 0 when bound, 1 when held by the override but unbound (no IOMMU),
  * or a negative errno with err->step set.
  */
-int bind_claim(struct kmod_ctx *ctx, struct pci_dev *d, const char *module, struct bind_error *err);
+int bind_claim(struct modules *mods, struct pci_dev *d, const char *module, struct bind_error *err);
 /*
  * Undoes a claim that did not complete (SPEC §7: all or nothing per IOMMU group): the override
  * cleared, unbound from vfio-pci, probed, and back on host (NULL: any driver, or none, as it
@@ -32,13 +32,13 @@ int bind_pin(const struct pci_dev *d);
  * probed, verified. A VF whose PF has sriov_drivers_autoprobe off is probed through a
  * driver_override naming its host driver, cleared after the probe.
  */
-int bind_release(struct kmod_ctx *ctx, struct pci_dev *d, const char *host_module,
+int bind_release(struct modules *mods, struct pci_dev *d, const char *host_module,
 		 struct bind_error *err);
 /*
  * An SR-IOV VF that no claim selects, added while its PF's sriov_drivers_autoprobe is off: its
  * host module (from the modalias) loaded, and probed through a driver_override naming it,
  * cleared after the probe. 0 when bound, or a negative errno with err->step set.
  */
-int bind_probe_vf(struct kmod_ctx *ctx, struct pci_dev *d, struct bind_error *err);
+int bind_probe_vf(struct modules *mods, struct pci_dev *d, struct bind_error *err);
 /* Writes a PF's sriov_drivers_autoprobe ("0" or "1"): 0 or -errno. */
 int bind_set_autoprobe(const struct pci_dev *pf, const char *value);

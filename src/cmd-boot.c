@@ -84,7 +84,7 @@ static void record_image_contents(struct session *s)
 		abort();
 	fprintf(f, "root_record=%s\nmissing_modules=", has_record);
 	for (size_t i = 0, n = 0; i < ARRAY_SIZE(modules); i++)
-		if (modload_present(session_kmod(s), modules[i]) < 0)
+		if (modload_present(session_modules(s), modules[i]) < 0)
 			fprintf(f, "%s%s", n++ ? " " : "", modules[i]);
 	fputc('\n', f);
 	if (fclose(f) != 0)

@@ -251,12 +251,12 @@ static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pc
 
 static void check_modules(struct session *s, struct report *rp)
 {
-	struct kmod_ctx *ctx = session_kmod(s);
+	struct modules *mods = session_modules(s);
 	struct strv missing = { 0 };
 	char *list;
 
 	for (size_t i = 0; i < ARRAY_SIZE(vfio_modules); i++)
-		if (modload_present(ctx, vfio_modules[i]) < 0)
+		if (modload_present(mods, vfio_modules[i]) < 0)
 			strv_push(&missing, xstrdup(vfio_modules[i]));
 	if (!missing.n) {
 		add(rp, "vfio-modules", RES_OK,
@@ -461,7 +461,7 @@ static void check_framebuffer(struct session *s, struct report *rp)
 
 static void check_builtin_drivers(struct session *s, struct report *rp)
 {
-	struct kmod_ctx *ctx = session_kmod(s);
+	struct modules *m = session_modules(s);
 	size_t found = 0;
 
 	for (size_t i = 0; i < s->devs.n; i++) {
@@ -472,9 +472,9 @@ static void check_builtin_drivers(struct session *s, struct report *rp)
 		if (s->plan.v[i].decision != DEC_CLAIM ||
 		    pci_read_attr(d, "modalias", &modalias) < 0)
 			continue;
-		modload_alias_modules(ctx, modalias, &mods);
+		modload_alias_modules(m, modalias, &mods);
 		for (size_t k = 0; k < mods.n; k++) {
-			if (!modload_builtin(ctx, mods.v[k]))
+			if (!modload_builtin(m, mods.v[k]))
 				continue;
 			found++;
 			add(rp, "builtin-driver", RES_WARN,
@@ -568,7 +568,7 @@ static void check_vfio_ids(struct session *s, struct report *rp)
 		free(w);
 	}
 	/* libkmod gathers modprobe.d and the kernel command line: the rest is modprobe.d's */
-	if (modload_options(session_kmod(s), "vfio_pci", &options) == 0)
+	if (modload_options(session_modules(s), "vfio_pci", &options) == 0)
 		ids_words(options, &mod_ids);
 	for (size_t i = 0; i < cmd_ids.n; i++)
 		fights += id_fights(s, rp, cmd_ids.v[i], "kernel command line");

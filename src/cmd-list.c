@@ -8,6 +8,8 @@
 #include "cmd.h"
 #include "devobj.h"
 #include "guest.h"
+#include "dlopen.h"
+#include "elf-note-dlopen.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
@@ -63,7 +65,7 @@ static char *state_text(const struct devinfo *di)
 	if (di->follows_guests && !(di->state && streq(di->state, "claimed")))
 		return xstrdup("on host, for guests");
 	if (di->state && (streq(di->state, "claimed") || streq(di->state, "held")))
-		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "?");
+		return xasprintf("%s (%s)", di->state, di->stage ? di->stage : "stage unknown");
 	if (di->state)
 		return xstrdup(di->state);
 	if (di->protected_by.n)
@@ -107,14 +109,88 @@ static char *join(const struct strv *sv, const char *sep)
 	return out;
 }
 
-static void set_cell(struct libscols_line *ln, size_t col, const char *text)
+/* libsmartcols, opened when the table is printed (dlopen.c): no other run maps it */
+static void *libsmartcols_dl;
+static typeof(scols_new_table) *sym_scols_new_table;
+static typeof(scols_unref_table) *sym_scols_unref_table;
+static typeof(scols_table_new_column) *sym_scols_table_new_column;
+static typeof(scols_column_set_wrapfunc) *sym_scols_column_set_wrapfunc;
+static typeof(scols_column_get_width) *sym_scols_column_get_width;
+static typeof(scols_column_get_header) *sym_scols_column_get_header;
+static typeof(scols_cell_set_data) *sym_scols_cell_set_data;
+static typeof(scols_table_new_line) *sym_scols_table_new_line;
+static typeof(scols_line_set_data) *sym_scols_line_set_data;
+static typeof(scols_print_table) *sym_scols_print_table;
+
+static int dlopen_libsmartcols(void)
 {
-	scols_line_set_data(ln, col, text && *text ? text : "-");
+	static const char *const sonames[] = { "libsmartcols.so.1", NULL };
+	static const struct dlsym_entry syms[] = {
+		DLSYM_ENTRY(scols_new_table),	     DLSYM_ENTRY(scols_unref_table),
+		DLSYM_ENTRY(scols_table_new_column), DLSYM_ENTRY(scols_column_set_wrapfunc),
+		DLSYM_ENTRY(scols_column_get_width), DLSYM_ENTRY(scols_column_get_header),
+		DLSYM_ENTRY(scols_cell_set_data),    DLSYM_ENTRY(scols_table_new_line),
+		DLSYM_ENTRY(scols_line_set_data),    DLSYM_ENTRY(scols_print_table),
+	};
+
+	ELF_NOTE_DLOPEN("smartcols", "The table of 'vfio-claim list'", "required",
+			"libsmartcols.so.1");
+	return dlopen_symbols(&libsmartcols_dl, sonames, syms, ARRAY_SIZE(syms));
 }
 
-static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose)
+/*
+ * REASON wraps at word boundaries (libsmartcols' own wrap cuts anywhere). The widest chunk is
+ * the whole text, so the column is as wide as that where the terminal allows; on a narrow one
+ * libsmartcols narrows it down to its header's width, which run() makes the longest word's, and
+ * each line of the cell ends at the last blank that fits.
+ */
+static size_t whole_text(const struct libscols_column *cl, const char *data, void *userdata)
 {
-	struct libscols_line *ln = scols_table_new_line(tb, NULL);
+	return data ? strlen(data) : 0;
+}
+
+static size_t longest_word(const char *data)
+{
+	size_t best = 0;
+
+	while (data && *data) {
+		size_t n = strcspn(data, " ");
+
+		if (n > best)
+			best = n;
+		data += n;
+		data += strspn(data, " ");
+	}
+	return best;
+}
+
+static char *next_line_of_words(const struct libscols_column *cl, char *data, void *userdata)
+{
+	size_t width = sym_scols_column_get_width(cl);
+	char *cut = NULL;
+
+	if (!data || !width || strlen(data) <= width)
+		return NULL;
+	for (char *p = data; p <= data + width && *p; p++)
+		if (*p == ' ')
+			cut = p;
+	if (!cut)
+		cut = strchr(data, ' '); /* a word wider than the column: it overflows */
+	if (!cut)
+		return NULL;
+	*cut = '\0';
+	return cut + 1;
+}
+
+static void set_cell(struct libscols_line *ln, size_t col, const char *text)
+{
+	sym_scols_line_set_data(ln, col, text && *text ? text : "-");
+}
+
+static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose,
+		       size_t *widest_word)
+{
+	struct libscols_line *ln = sym_scols_table_new_line(tb, NULL);
 	const struct pci_dev *d = di->dev;
 	char buf[32], *state, *used_by, *attached, *name, *reason = NULL;
 
@@ -145,6 +221,8 @@ static void table_line(struct libscols_table *tb, const struct devinfo *di, bool
 		reason = xasprintf("%s: %s", di->decision, di->reason);
 	if (verbose)
 		set_cell(ln, COL_REASON, reason);
+	if (reason && longest_word(reason) > *widest_word)
+		*widest_word = longest_word(reason);
 	free(state);
 	free(used_by);
 	free(attached);
@@ -170,6 +248,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		{},
 	};
 	struct libscols_table *tb = NULL;
+	struct libscols_column *reason_col = NULL;
+	size_t widest_word = 0;
 	struct selector *sels = NULL;
 	struct strv notes = { 0 };
 	const char *tag = NULL;
@@ -197,16 +277,32 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		jsonw_object_open(&w, NULL);
 		jsonw_array_open(&w, "devices");
 	} else {
-		tb = scols_new_table();
+		if (dlopen_libsmartcols() < 0) {
+			log_error(
+			    "libsmartcols is not installed (package libsmartcols1): the table "
+			    "cannot be printed ('list --json' needs no library)");
+			r = EXIT_RUNTIME;
+			goto out;
+		}
+		tb = sym_scols_new_table();
 		if (!tb) {
 			log_error("cannot make a table: %s", errstr(-ENOMEM));
 			r = EXIT_RUNTIME;
 			goto out;
 		}
-		for (size_t k = 0; k < ARRAY_SIZE(columns); k++)
-			if (k != COL_REASON || opts->verbose)
-				scols_table_new_column(tb, columns[k].name, columns[k].whint,
-						       columns[k].flags);
+		for (size_t k = 0; k < ARRAY_SIZE(columns); k++) {
+			struct libscols_column *cl;
+
+			if (k == COL_REASON && !opts->verbose)
+				continue;
+			cl = sym_scols_table_new_column(tb, columns[k].name, columns[k].whint,
+							columns[k].flags);
+			if (cl && k == COL_REASON) {
+				sym_scols_column_set_wrapfunc(cl, whole_text, next_line_of_words,
+							      NULL);
+				reason_col = cl;
+			}
+		}
 	}
 	for (size_t i = 0; i < s.devs.n; i++) {
 		struct devinfo di;
@@ -221,7 +317,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			devinfo_json_open(&w, NULL, &di);
 			jsonw_object_close(&w);
 		} else {
-			table_line(tb, &di, opts->verbose);
+			table_line(tb, &di, opts->verbose, &widest_word);
 			for (size_t k = 0; k < di.protected_by.n; k++)
 				strv_push(&notes, xasprintf("%s: the host needs it: %s",
 							    di.dev->addr, di.protected_by.v[k]));
@@ -232,7 +328,17 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		jsonw_array_close(&w);
 		jsonw_object_close(&w);
 	} else {
-		scols_print_table(tb);
+		/*
+		 * libsmartcols narrows a column down to its header's width: a header as wide as
+		 * the longest word (trailing blanks) keeps every word of REASON whole
+		 */
+		if (reason_col && widest_word > strlen("REASON")) {
+			char *header = xasprintf("%-*s", (int)widest_word, "REASON");
+
+			sym_scols_cell_set_data(sym_scols_column_get_header(reason_col), header);
+			free(header);
+		}
+		sym_scols_print_table(tb);
 		if (notes.n)
 			printf("\n");
 		for (size_t k = 0; k < notes.n; k++)
@@ -241,7 +347,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (!shown && (nsels || tag))
 		log_info("no PCI device matches%s%s", tag ? " the tag " : "", tag ? tag : "");
 out:
-	scols_unref_table(tb);
+	if (tb)
+		sym_scols_unref_table(tb);
 	strv_free(&notes);
 	names_close(db);
 	session_close(&s);

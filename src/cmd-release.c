@@ -79,7 +79,7 @@ static int release_one(struct session *s, struct pci_dev *d, bool json, const ch
 	state_prepare();
 	lock = state_lock();
 	state_read(d->addr, &st);
-	r = bind_release(session_kmod(s), d, kv_get(&st, "host_module"), &err);
+	r = bind_release(session_modules(s), d, kv_get(&st, "host_module"), &err);
 	if (r < 0) {
 		log_error("%s: %s failed: %s", d->addr, err.step, errstr(r));
 		ret = r;

@@ -129,14 +129,14 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		if (!has && i >= 0 &&
 		    pci_read_attr(&s.devs.v[i], "driver_override", &override) == 0 &&
 		    streq(override, "vfio-pci")) {
-			stage = "?";
+			stage = "unknown";
 			rule =
 			    "vfio-claim (its state entry is missing: the next 'vfio-claim boot' or "
 			    "'claim' writes it)";
 		}
 		free(override);
 		if (has) {
-			stage = kv_get(&st, "stage") ?: "?";
+			stage = kv_get(&st, "stage") ?: "unknown";
 			rule = kv_get(&st, "rule") ?: "";
 		}
 		late = has && i >= 0 && streq(di.state ?: "", "claimed") &&
@@ -152,8 +152,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			jsonw_object_close(&w);
 		} else {
 			printf("%-12s %-9s %-9s %-14s %-10s %-5s %-10s %s\n", addrs.v[k], stage,
-			       di.state ? di.state : "?",
-			       has ? kv_get(&st, "host_driver") ?: "?" : "?",
+			       di.state ? di.state : "unknown",
+			       has ? kv_get(&st, "host_driver") ?: "unknown" : "unknown",
 			       driver ? driver : "none", holds ? "yes" : "no",
 			       di.tag ? di.tag : "-", rule);
 			if (has && kv_get(&st, "error"))

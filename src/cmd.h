@@ -70,7 +70,8 @@ struct session {
 	struct protected_list protected;
 	struct strv released; /* sorted addresses released by hand this boot */
 	struct plan plan;
-	struct kmod_ctx *kmod;
+	struct modules
+	    *modules;		/* made at the first question; libkmod opened at the first lookup */
 	struct holders holders; /* who holds /dev/vfio/N: /proc scanned once, when first asked */
 	bool holders_scanned;
 	bool guests; /* session_plan(): a guest is starting, when=guest lines claim too */
@@ -88,7 +89,7 @@ int session_open_event(struct session *s, const struct strv *addrs);
 /* The plan for the session's inputs; manual: a claim by hand, or NULL. */
 void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
-struct kmod_ctx *session_kmod(struct session *s);
+struct modules *session_modules(struct session *s);
 const struct holders *session_holders(struct session *s);
 /*
  * A storage controller the early pass did not claim (the image had no root-device record) and

@@ -563,8 +563,7 @@ void config_parse_text(struct config *cfg, const char *file, const char *text)
 	config_parse_buf(cfg, file, text, strlen(text));
 }
 
-/* Splits the kernel command line like the kernel does: spaces, with "double quotes". */
-static void split_cmdline(const char *s, struct strv *out)
+void cmdline_split(const char *s, struct strv *out)
 {
 	while (*s) {
 		const char *start;
@@ -658,7 +657,7 @@ void config_parse_cmdline(struct config *cfg, const char *cmdline)
 {
 	struct strv words = { 0 };
 
-	split_cmdline(cmdline, &words);
+	cmdline_split(cmdline, &words);
 	for (size_t i = 0; i < words.n; i++) {
 		const char *w = words.v[i], *eq = strchr(w, '=');
 		char *name = param_name(w);

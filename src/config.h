@@ -89,6 +89,8 @@ void config_parse_text(struct config *cfg, const char *file, const char *text);
 /* The same for len bytes that may hold NUL bytes (an error at their line). */
 void config_parse_buf(struct config *cfg, const char *file, const char *text, size_t len);
 void config_parse_cmdline(struct config *cfg, const char *cmdline);
+/* Splits the kernel command line like the kernel does: spaces, with "double quotes". */
+void cmdline_split(const char *s, struct strv *out);
 int config_parse_rule_args(struct rule *rule, char **argv, size_t argc, bool allow_options,
 			   const char **bad, const char **why);
 void rule_free(struct rule *r);

@@ -51,6 +51,13 @@ bool pci_is_usb(const struct pci_dev *d)
 	return (d->class >> 8) == 0x0c03;
 }
 
+void pci_modalias(const struct pci_dev *d, char *buf, size_t size)
+{
+	snprintf(buf, size, "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor, d->device,
+		 d->subvendor, d->subdevice, (unsigned)(d->class >> 16) & 0xff,
+		 (unsigned)(d->class >> 8) & 0xff, (unsigned)d->class & 0xff);
+}
+
 bool pci_same_slot(const struct pci_dev *a, const struct pci_dev *b)
 {
 	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;

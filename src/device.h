@@ -64,3 +64,8 @@ unsigned pci_categories(uint32_t class);
 const char *pci_category_name(const struct pci_dev *d);
 bool pci_addr_valid(const char *s);
 bool pci_same_slot(const struct pci_dev *a, const struct pci_dev *b);
+/*
+ * The device's modalias as the kernel prints it (pci-sysfs.c modalias_show()), from the ids and
+ * class already read: "pci:v000010DEd00001B80sv00001043sd00008591bc03sc00i00". size >= 56.
+ */
+void pci_modalias(const struct pci_dev *d, char *buf, size_t size);

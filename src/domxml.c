@@ -7,7 +7,6 @@
  * systemd's dlopen-util.c does it. The binary declares it in a .note.dlopen ELF note.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -17,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlopen.h"
 #include "domxml.h"
 #include "elf-note-dlopen.h"
 #include "util.h"
@@ -25,7 +25,7 @@ ELF_NOTE_DLOPEN("libvirt-hook", "Read the domain XML libvirt gives its qemu.d ho
 		ELF_NOTE_DLOPEN_PRIORITY_RECOMMENDED, "libxml2.so.16", "libxml2.so.2");
 
 /* libxml2 2.14 and later, then 2.13 and earlier (Debian 12 and 13) */
-static const char *const libxml_sonames[] = { "libxml2.so.16", "libxml2.so.2" };
+static const char *const libxml_sonames[] = { "libxml2.so.16", "libxml2.so.2", NULL };
 
 #define DLSYM_PROTO(f) static typeof(f) *sym_##f
 DLSYM_PROTO(xmlNewParserCtxt);
@@ -37,61 +37,32 @@ DLSYM_PROTO(xmlGetLineNo);
 DLSYM_PROTO(xmlSetStructuredErrorFunc);
 DLSYM_PROTO(xmlSetGenericErrorFunc);
 
-#define DLSYM(f)                                                                                   \
-	{                                                                                          \
-#f, (void **)&sym_##f                                                              \
-	}
-static const struct {
-	const char *name;
-	void **ptr;
-} libxml_syms[] = {
-	DLSYM(xmlNewParserCtxt),
-	DLSYM(xmlFreeParserCtxt),
-	DLSYM(xmlCtxtReadMemory),
-	DLSYM(xmlCtxtGetLastError),
-	DLSYM(xmlFreeDoc),
-	DLSYM(xmlGetLineNo),
-	DLSYM(xmlSetStructuredErrorFunc),
-	DLSYM(xmlSetGenericErrorFunc),
+static const struct dlsym_entry libxml_syms[] = {
+	DLSYM_ENTRY(xmlNewParserCtxt),
+	DLSYM_ENTRY(xmlFreeParserCtxt),
+	DLSYM_ENTRY(xmlCtxtReadMemory),
+	DLSYM_ENTRY(xmlCtxtGetLastError),
+	DLSYM_ENTRY(xmlFreeDoc),
+	DLSYM_ENTRY(xmlGetLineNo),
+	DLSYM_ENTRY(xmlSetStructuredErrorFunc),
+	DLSYM_ENTRY(xmlSetGenericErrorFunc),
 };
 
 static void *libxml;
 
 static int libxml_open(char **err)
 {
-	char *why = NULL;
-	void *dl = NULL;
+	int r = dlopen_symbols(&libxml, libxml_sonames, libxml_syms,
+			       sizeof(libxml_syms) / sizeof(libxml_syms[0]));
 
-	if (libxml)
-		return 0;
-	for (size_t i = 0; i < sizeof(libxml_sonames) / sizeof(libxml_sonames[0]) && !dl; i++) {
-		dl = dlopen(libxml_sonames[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-		if (!dl) {
-			free(why);
-			why = xstrdup(dlerror());
-		}
-	}
-	if (!dl) {
-		*err = xasprintf("cannot load libxml2 to read the domain XML (%s): install the "
-				 "Debian package libxml2",
-				 why ? why : "no library");
-		free(why);
-		return -ELIBACC;
-	}
-	free(why);
-	for (size_t i = 0; i < sizeof(libxml_syms) / sizeof(libxml_syms[0]); i++) {
-		*libxml_syms[i].ptr = dlsym(dl, libxml_syms[i].name);
-		if (!*libxml_syms[i].ptr) {
-			*err = xasprintf("libxml2 lacks '%s': install the Debian package libxml2",
-					 libxml_syms[i].name);
-			for (size_t k = 0; k <= i; k++)
-				*libxml_syms[k].ptr = NULL;
-			dlclose(dl);
-			return -ELIBACC;
-		}
-	}
-	libxml = dl;
-	return 0;
+	if (r == -ELIBBAD)
+		*err =
+		    xstrdup("cannot read the domain XML: this libxml2 lacks a function vfio-claim "
+			    "uses: install the Debian package libxml2");
+	else if (r < 0)
+		*err = xstrdup("cannot load libxml2 to read the domain XML: install the Debian "
+			       "package libxml2");
+	return r < 0 ? -ELIBACC : 0;
 }
 
 /* At most max bytes of s, trailing white space dropped, control bytes as '?': one line. */

@@ -4,7 +4,6 @@
  * Helpers never print; commands log once, at the caller.
  */
 #include <fcntl.h>
-#include <libkmod.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,11 @@ static char *held_error;
 void log_set_verbose(int verbose)
 {
 	verbosity = verbose;
+}
+
+int log_get_verbose(void)
+{
+	return verbosity;
 }
 
 void log_open_kmsg(void)
@@ -114,28 +118,4 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, fmt, ap);
 	va_end(ap);
-}
-
-static void kmod_log_fn(void *data, int priority, const char *file, int line, const char *fn,
-			const char *format, va_list args)
-{
-	char buf[1024];
-	size_t n;
-
-	vsnprintf(buf, sizeof(buf), format, args);
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (priority <= LOG_ERR)
-		log_msg(LOG_LVL_ERR, "libkmod: %s", buf);
-	else if (priority <= LOG_WARNING)
-		log_msg(LOG_LVL_WARN, "libkmod: %s", buf);
-	else
-		log_msg(LOG_LVL_DEBUG, "libkmod: %s", buf);
-}
-
-void log_setup_kmod(struct kmod_ctx *ctx)
-{
-	kmod_set_log_fn(ctx, kmod_log_fn, NULL);
-	kmod_set_log_priority(ctx, verbosity > 0 ? LOG_DEBUG : LOG_WARNING);
 }

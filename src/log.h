@@ -6,9 +6,8 @@
 
 enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
 
-struct kmod_ctx;
-
 void log_set_verbose(int verbose);
+int log_get_verbose(void);
 /*
  * The boot stages (initramfs, udev): messages go to the kernel log instead of stderr, once it
  * could be opened (stderr is the console or the journal there, which show the kernel log).
@@ -16,7 +15,6 @@ void log_set_verbose(int verbose);
 void log_open_kmsg(void);
 void log_close(void);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_setup_kmod(struct kmod_ctx *ctx);
 /*
  * A hook that must say one line (libvirt's): messages are kept instead of printed from
  * log_hold() on; log_held_flush() prints those kept, log_held_error() is the first error's text.

@@ -1,184 +1,164 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Modules through libkmod, the systemd way: look up, check the init state (built in or live
- * counts as loaded), insert with dependencies. Every path goes through the root prefix: the
- * module folder, the modprobe.d folders, /sys/module and the kernel command line.
+ * Modules the systemd way (src/shared/module-util.c): look up, check whether the module is
+ * there already (built in or live counts as loaded), insert with its dependencies. libkmod is
+ * opened with dlopen() at the first lookup or insertion and called only through the sym_
+ * table below; what needs no libkmod (loaded or built in, blacklists, options, VFIO variant
+ * drivers) is answered from /sys/module and the module folder (modconf.c), so that the runs
+ * that load nothing never map libkmod nor what it links (libcrypto, liblzma, libzstd).
  *
- * Under --root DIR the running kernel is not DIR's, so nothing of it may leak in:
- *  - the kernel release comes from DIR (module_release()), never from uname();
- *  - loaded and built-in are decided from DIR/sys/module and DIR/lib/modules/VER/modules.builtin,
- *    never with kmod_module_get_initstate(), which reads the host's /sys/module;
+ * Every path goes through the root prefix: the module folder and the modprobe.d folders given
+ * to kmod_new(), /sys/module, modules.builtin. Under --root DIR:
+ *  - the kernel release comes from DIR (modconf.c), never from uname();
+ *  - loaded and built in are decided from DIR/sys/module and DIR's modules.builtin;
  *  - libkmod's own reads of /sys/module are switched off (KMOD_PROBE_IGNORE_LOADED: the kernel
- *    answers EEXIST for a loaded module, which libkmod takes as success);
- *  - libkmod's read of /proc/cmdline is redirected to DIR/proc/cmdline (see open() below);
+ *    answers EEXIST for a loaded module, which counts as success);
  *  - modules are inserted only when DIR/sys is the running kernel's sysfs (a chroot, an
- *    installer's /target with /sys bound): otherwise the kernel that would get them is not DIR's.
+ *    installer's /target with /sys bound): otherwise the kernel that would get them is not DIR's;
+ *  - kmod_new() itself reads the host's /proc/cmdline and (kmod 31 and later)
+ *    /sys/module/compression, whatever it is given; docs/design.md says why neither can change
+ *    an answer: blacklists and options come from modconf.c, never from libkmod.
  */
-#include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 #include <libkmod.h>
 #include <linux/magic.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/utsname.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include "dlopen.h"
+#include "elf-note-dlopen.h"
 #include "log.h"
+#include "modconf.h"
 #include "modload.h"
-#include "util.h"
+
+struct modules {
+	struct modconf conf;
+	struct kmod_ctx *ctx;
+	int ctx_err; /* why ctx is NULL once tried */
+	bool ctx_tried;
+};
+
+static void *libkmod_dl;
+static typeof(kmod_list_next) *sym_kmod_list_next;
+static typeof(kmod_load_resources) *sym_kmod_load_resources;
+static typeof(kmod_module_get_module) *sym_kmod_module_get_module;
+static typeof(kmod_module_get_name) *sym_kmod_module_get_name;
+static typeof(kmod_module_get_path) *sym_kmod_module_get_path;
+static typeof(kmod_module_new_from_lookup) *sym_kmod_module_new_from_lookup;
+static typeof(kmod_module_probe_insert_module) *sym_kmod_module_probe_insert_module;
+static typeof(kmod_module_unref) *sym_kmod_module_unref;
+static typeof(kmod_module_unref_list) *sym_kmod_module_unref_list;
+static typeof(kmod_new) *sym_kmod_new;
+static typeof(kmod_set_log_fn) *sym_kmod_set_log_fn;
+static typeof(kmod_set_log_priority) *sym_kmod_set_log_priority;
+static typeof(kmod_unref) *sym_kmod_unref;
+
+#define sym_kmod_list_foreach(it, first)                                                           \
+	for ((it) = (first); (it); (it) = sym_kmod_list_next((first), (it)))
+
+/* 0, or -ELIBACC (not installed) / -ELIBBAD (another version) */
+static int dlopen_libkmod(void)
+{
+	static const char *const sonames[] = { "libkmod.so.2", NULL };
+	static const struct dlsym_entry syms[] = {
+		DLSYM_ENTRY(kmod_list_next),
+		DLSYM_ENTRY(kmod_load_resources),
+		DLSYM_ENTRY(kmod_module_get_module),
+		DLSYM_ENTRY(kmod_module_get_name),
+		DLSYM_ENTRY(kmod_module_get_path),
+		DLSYM_ENTRY(kmod_module_new_from_lookup),
+		DLSYM_ENTRY(kmod_module_probe_insert_module),
+		DLSYM_ENTRY(kmod_module_unref),
+		DLSYM_ENTRY(kmod_module_unref_list),
+		DLSYM_ENTRY(kmod_new),
+		DLSYM_ENTRY(kmod_set_log_fn),
+		DLSYM_ENTRY(kmod_set_log_priority),
+		DLSYM_ENTRY(kmod_unref),
+	};
+
+	ELF_NOTE_DLOPEN("kmod", "Looking up and loading the vfio and host driver modules",
+			"required", "libkmod.so.2");
+	return dlopen_symbols(&libkmod_dl, sonames, syms, ARRAY_SIZE(syms));
+}
+
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
+{
+	char buf[1024];
+	size_t n;
+
+	vsnprintf(buf, sizeof(buf), format, args);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (priority <= LOG_ERR)
+		log_msg(LOG_LVL_ERR, "libkmod: %s", buf);
+	else if (priority <= LOG_WARNING)
+		log_msg(LOG_LVL_WARN, "libkmod: %s", buf);
+	else
+		log_msg(LOG_LVL_DEBUG, "libkmod: %s", buf);
+}
+
+struct modules *modules_new(void)
+{
+	return xcalloc(1, sizeof(struct modules));
+}
+
+void modules_free(struct modules *m)
+{
+	if (!m)
+		return;
+	if (m->ctx)
+		sym_kmod_unref(m->ctx);
+	modconf_free(&m->conf);
+	free(m);
+}
 
 /*
- * libkmod 30 reads the kernel command line in kmod_new() with open("/proc/cmdline"), whatever
- * folders it is given, and has no option to read it elsewhere; under --root that would apply the
- * host's module options (modprobe.blacklist=, NAME.param=) to DIR's modules. libkmod calls open()
- * through its PLT, and a definition in the program comes first in symbol lookup, so this open()
- * sees libkmod's calls (and the program's own). It rewrites exactly one name, "/proc/cmdline",
- * and only under --root; every other call, and every call on the running system, goes unchanged
- * to the next open() (libc's, or a preloaded one's such as the fake kernel of the tests). The
- * program itself never opens "/proc/cmdline" literally under --root: it uses root_path().
- * Weak, so that a test program may bring its own open() (tests/unit/test-policy.c counts calls).
+ * The libkmod context of the root's module folder and modprobe.d folders, made at the first
+ * call. A missing libkmod is said once, here, since every caller only sees an errno: the one
+ * message of this file, as systemd's dlopen_..._or_warn().
  */
-__attribute__((weak)) int open(const char *path, int flags, ...)
-{
-	static int (*next)(const char *, int, ...);
-	char *redirected = NULL;
-	mode_t mode = 0;
-	int fd, err;
-
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	if (!next)
-		next = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-	if (!next) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (!root_is_host() && streq(path, "/proc/cmdline"))
-		redirected = root_path("%s", path);
-	fd = next(redirected ? redirected : path, flags, mode);
-	err = errno;
-	free(redirected);
-	errno = err;
-	return fd;
-}
-
-static bool valid_release(const char *s)
-{
-	return *s && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");
-}
-
-/*
- * The kernel release whose modules to use. The running system: uname(). Under --root:
- * DIR/proc/sys/kernel/osrelease, else the only folder in DIR/lib/modules; never the host's
- * uname(), which names another kernel. -ENOENT: neither is there; -ENOTUNIQ: several folders
- * and no osrelease to choose.
- */
-static int module_release(char **out)
-{
-	struct utsname u;
-	struct dirent *de;
-	char *p, *text = NULL, *found = NULL;
-	DIR *d;
-	int r = 0;
-
-	*out = NULL;
-	if (root_is_host()) {
-		if (uname(&u) < 0)
-			return -errno;
-		*out = xstrdup(u.release);
-		return 0;
-	}
-	p = root_path("/proc/sys/kernel/osrelease");
-	if (read_text(p, &text) == 0) {
-		char *s = strip(text);
-
-		if (valid_release(s))
-			*out = xstrdup(s);
-	}
-	free(text);
-	free(p);
-	if (*out)
-		return 0;
-
-	p = root_path("/lib/modules");
-	d = opendir(p);
-	if (!d) {
-		r = -errno;
-		free(p);
-		return r;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		if (found) {
-			r = -ENOTUNIQ;
-			break;
-		}
-		found = xstrdup(de->d_name);
-	}
-	closedir(d);
-	free(p);
-	if (r == 0 && !found)
-		r = -ENOENT;
-	if (r < 0) {
-		free(found);
-		return r;
-	}
-	*out = found;
-	return 0;
-}
-
-/* NULL with errno set: ENOENT (no kernel release under --root), ENOTUNIQ (several), ENOMEM. */
-struct kmod_ctx *modload_new(void)
+static int kmod_ctx(struct modules *m, struct kmod_ctx **out)
 {
 	static const char *const dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
 					    "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
 					    "/lib/modprobe.d" };
-	char *release = NULL, *moddir, *conf[ARRAY_SIZE(dirs) + 1];
-	struct kmod_ctx *ctx;
+	char *conf[ARRAY_SIZE(dirs) + 1];
+	const char *moddir;
 	int r;
 
-	r = module_release(&release);
-	if (r < 0) {
-		errno = -r;
-		return NULL;
+	if (!m->ctx_tried) {
+		m->ctx_tried = true;
+		r = dlopen_libkmod();
+		if (r < 0) {
+			log_error("libkmod is not installed (package libkmod2): kernel modules "
+				  "cannot be looked up or loaded");
+			m->ctx_err = r;
+		} else if (!(moddir = modconf_moddir(&m->conf, NULL))) {
+			m->ctx_err = -ENOENT; /* no kernel release under --root: no module */
+		} else {
+			for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+				conf[i] = root_path("%s", dirs[i]);
+			conf[ARRAY_SIZE(dirs)] = NULL;
+			m->ctx = sym_kmod_new(moddir, (const char *const *)conf);
+			for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+				free(conf[i]);
+			if (m->ctx) {
+				sym_kmod_set_log_fn(m->ctx, kmod_log, NULL);
+				sym_kmod_set_log_priority(
+				    m->ctx, log_get_verbose() > 0 ? LOG_DEBUG : LOG_WARNING);
+				sym_kmod_load_resources(m->ctx);
+			} else {
+				m->ctx_err = -ENOMEM;
+			}
+		}
 	}
-	moddir = root_path("/lib/modules/%s", release);
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		conf[i] = root_path("%s", dirs[i]);
-	conf[ARRAY_SIZE(dirs)] = NULL;
-	ctx = kmod_new(moddir, (const char *const *)conf);
-	if (ctx) {
-		log_setup_kmod(ctx);
-		kmod_load_resources(ctx);
-	} else {
-		errno = ENOMEM;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		free(conf[i]);
-	free(moddir);
-	free(release);
-	return ctx;
-}
-
-void modload_unref(struct kmod_ctx *ctx)
-{
-	if (ctx)
-		kmod_unref(ctx);
+	*out = m->ctx;
+	return m->ctx ? 0 : m->ctx_err;
 }
 
 static void underscores(char *s)
@@ -209,13 +189,20 @@ static bool sys_module_present(const char *name)
 	return r;
 }
 
-/* Is NAME listed in the context's modules.builtin ("kernel/drivers/vfio/vfio.ko" lines)? */
-static bool listed_builtin(struct kmod_ctx *ctx, const char *name)
+/*
+ * Built-in modules without parameters have no /sys/module entry: is NAME listed in the module
+ * folder's modules.builtin ("kernel/drivers/vfio/vfio.ko" lines)?
+ */
+bool modload_builtin(struct modules *m, const char *name)
 {
-	char *n = xstrdup(name), *p = xasprintf("%s/modules.builtin", kmod_get_dirname(ctx));
-	char *text = NULL, *save = NULL;
+	const char *moddir = modconf_moddir(&m->conf, NULL);
+	char *n, *p, *text = NULL, *save = NULL;
 	bool r = false;
 
+	if (!moddir)
+		return false;
+	n = xstrdup(name);
+	p = xasprintf("%s/modules.builtin", moddir);
 	underscores(n);
 	if (read_text(p, &text) == 0)
 		for (char *l = strtok_r(text, "\n", &save); l && !r;
@@ -237,26 +224,9 @@ static bool listed_builtin(struct kmod_ctx *ctx, const char *name)
 	return r;
 }
 
-/* Built-in modules without parameters have no /sys/module entry: ask modules.builtin. */
-static bool module_builtin(struct kmod_ctx *ctx, const char *name)
+bool module_loaded(struct modules *m, const char *name)
 {
-	struct kmod_module *mod = NULL;
-	bool r = false;
-
-	if (!ctx)
-		return false;
-	if (!root_is_host())
-		return listed_builtin(ctx, name);
-	if (kmod_module_new_from_name(ctx, name, &mod) == 0) {
-		r = kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN;
-		kmod_module_unref(mod);
-	}
-	return r;
-}
-
-bool module_loaded(struct kmod_ctx *ctx, const char *name)
-{
-	return sys_module_present(name) || module_builtin(ctx, name);
+	return sys_module_present(name) || modload_builtin(m, name);
 }
 
 /* Under --root, may modules be inserted? Only when DIR/sys is the running kernel's sysfs. */
@@ -274,17 +244,19 @@ static int root_can_insert(void)
 	return r;
 }
 
-int modload_ensure(struct kmod_ctx *ctx, const char *name)
+int modload_ensure(struct modules *m, const char *name)
 {
 	struct kmod_list *list = NULL, *it;
 	unsigned flags = KMOD_PROBE_IGNORE_COMMAND;
+	struct kmod_ctx *ctx;
 	int r;
 
-	if (module_loaded(ctx, name))
+	if (module_loaded(m, name))
 		return 0;
-	if (!ctx)
-		return -ENOENT;
-	r = kmod_module_new_from_lookup(ctx, name, &list);
+	r = kmod_ctx(m, &ctx);
+	if (r < 0)
+		return r;
+	r = sym_kmod_module_new_from_lookup(ctx, name, &list);
 	if (r < 0)
 		return r;
 	if (!list)
@@ -294,178 +266,105 @@ int modload_ensure(struct kmod_ctx *ctx, const char *name)
 		flags |= KMOD_PROBE_IGNORE_LOADED;
 		r = root_can_insert();
 		if (r < 0) {
-			kmod_module_unref_list(list);
+			sym_kmod_module_unref_list(list);
 			return r;
 		}
 	}
 	r = -ENOENT;
-	kmod_list_foreach (it, list) {
-		struct kmod_module *mod = kmod_module_get_module(it);
+	sym_kmod_list_foreach(it, list)
+	{
+		struct kmod_module *mod = sym_kmod_module_get_module(it);
 
-		if (root_is_host() && kmod_module_get_initstate(mod) == KMOD_MODULE_BUILTIN)
+		if (module_loaded(m, sym_kmod_module_get_name(mod)))
 			r = 0;
 		else
-			r = kmod_module_probe_insert_module(mod, flags, NULL, NULL, NULL, NULL);
+			r = sym_kmod_module_probe_insert_module(mod, flags, NULL, NULL, NULL, NULL);
 		if (r == -EEXIST)
 			r = 0;
-		kmod_module_unref(mod);
+		sym_kmod_module_unref(mod);
 		if (r == 0)
 			break;
 	}
-	kmod_module_unref_list(list);
+	sym_kmod_module_unref_list(list);
 	return r;
 }
 
-int modload_alias_modules(struct kmod_ctx *ctx, const char *modalias, struct strv *modules)
+/*
+ * Looks up, then drops what is blacklisted (modprobe's rule for alias lookups): the names,
+ * not vfio_pci, appended to *out. The blacklists are modconf's, the root's alone.
+ */
+static int lookup_allowed(struct modules *m, const char *alias, struct strv *out)
 {
-	struct kmod_list *list = NULL, *filtered = NULL, *it;
-	int r;
+	struct kmod_list *list = NULL, *it;
+	struct kmod_ctx *ctx;
+	int r = kmod_ctx(m, &ctx);
 
-	if (!ctx)
-		return -ENOENT;
-	r = kmod_module_new_from_lookup(ctx, modalias, &list);
 	if (r < 0)
 		return r;
-	/* modprobe.d blacklists apply to alias lookups, as for modprobe */
-	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
-	kmod_module_unref_list(list);
+	r = sym_kmod_module_new_from_lookup(ctx, alias, &list);
 	if (r < 0)
 		return r;
-	kmod_list_foreach (it, filtered) {
-		struct kmod_module *mod = kmod_module_get_module(it);
-		const char *n = kmod_module_get_name(mod);
+	sym_kmod_list_foreach(it, list)
+	{
+		struct kmod_module *mod = sym_kmod_module_get_module(it);
+		const char *n = sym_kmod_module_get_name(mod);
 
-		if (!streq(n, "vfio_pci") && !strv_contains(modules, n))
-			strv_push(modules, xstrdup(n));
-		kmod_module_unref(mod);
+		if (!streq(n, "vfio_pci") && !modconf_blacklisted(&m->conf, n) &&
+		    !strv_contains(out, n))
+			strv_push(out, xstrdup(n));
+		sym_kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(filtered);
+	sym_kmod_module_unref_list(list);
+	return 0;
+}
+
+int modload_alias_modules(struct modules *m, const char *modalias, struct strv *modules)
+{
+	int r = lookup_allowed(m, modalias, modules);
+
+	if (r < 0)
+		return r;
 	return modules->n ? 0 : -ENOENT;
 }
 
-int modload_lookup_alias(struct kmod_ctx *ctx, const char *modalias, char **module)
+int modload_lookup_alias(struct modules *m, const char *modalias, char **module)
 {
 	struct strv mods = { 0 };
-	int r = modload_alias_modules(ctx, modalias, &mods);
+	int r = modload_alias_modules(m, modalias, &mods);
 
 	*module = r == 0 ? xstrdup(mods.v[0]) : NULL;
 	strv_free(&mods);
 	return r;
 }
 
-bool modload_builtin(struct kmod_ctx *ctx, const char *name)
-{
-	return module_builtin(ctx, name);
-}
-
-int modload_present(struct kmod_ctx *ctx, const char *name)
+int modload_present(struct modules *m, const char *name)
 {
 	struct kmod_list *list = NULL, *it;
+	struct kmod_ctx *ctx;
 	int r = -ENOENT;
 
-	if (module_loaded(ctx, name))
+	if (module_loaded(m, name))
 		return 0;
-	if (!ctx || kmod_module_new_from_lookup(ctx, name, &list) < 0)
+	if (kmod_ctx(m, &ctx) < 0 || sym_kmod_module_new_from_lookup(ctx, name, &list) < 0)
 		return -ENOENT;
-	kmod_list_foreach (it, list) {
-		struct kmod_module *mod = kmod_module_get_module(it);
+	sym_kmod_list_foreach(it, list)
+	{
+		struct kmod_module *mod = sym_kmod_module_get_module(it);
 
-		if (kmod_module_get_path(mod))
+		if (sym_kmod_module_get_path(mod))
 			r = 0;
-		kmod_module_unref(mod);
+		sym_kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(list);
+	sym_kmod_module_unref_list(list);
 	return r;
 }
 
-int modload_options(struct kmod_ctx *ctx, const char *name, char **options)
+int modload_options(struct modules *m, const char *name, char **options)
 {
-	struct kmod_module *mod = NULL;
-	const char *o;
-
-	*options = NULL;
-	if (!ctx || kmod_module_new_from_name(ctx, name, &mod) < 0)
-		return -ENOENT;
-	o = kmod_module_get_options(mod);
-	*options = o ? xstrdup(o) : NULL;
-	kmod_module_unref(mod);
-	return o ? 0 : -ENOENT;
+	return modconf_options(&m->conf, name, options);
 }
 
-/*
- * How specific a modules.alias pattern is: fewer wildcards first, then more literal characters
- * (libvirt's rule for VFIO variant drivers: the most specific match wins).
- */
-static long alias_score(const char *pattern)
+int modload_vfio_variant(struct modules *m, const char *modalias, char **module)
 {
-	long stars = 0, literal = 0;
-
-	for (const char *c = pattern; *c; c++)
-		if (*c == '*' || *c == '?')
-			stars++;
-		else
-			literal++;
-	return (1000 - stars) * 100000 + literal;
-}
-
-/* The best score among mod's aliases that match key; 0 when its aliases cannot be read. */
-static long module_best_alias(struct kmod_module *mod, const char *key)
-{
-	struct kmod_list *info = NULL, *it;
-	long best = 0;
-
-	if (kmod_module_get_info(mod, &info) < 0)
-		return 0;
-	kmod_list_foreach (it, info) {
-		const char *k = kmod_module_info_get_key(it), *v = kmod_module_info_get_value(it);
-
-		if (k && v && streq(k, "alias") && fnmatch(v, key, 0) == 0 && alias_score(v) > best)
-			best = alias_score(v);
-	}
-	kmod_module_info_free_list(info);
-	return best;
-}
-
-int modload_vfio_variant(struct kmod_ctx *ctx, const char *modalias, char **module)
-{
-	struct kmod_list *list = NULL, *filtered = NULL, *it;
-	long best = -1;
-	char *key;
-	int r;
-
-	*module = NULL;
-	if (!ctx)
-		return -ENOENT;
-	if (strncmp(modalias, "pci:", 4) != 0)
-		return -EINVAL;
-	/* the kernel's modules.alias form: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
-	key = xasprintf("vfio_pci:%s", modalias + 4);
-	r = kmod_module_new_from_lookup(ctx, key, &list);
-	if (r < 0)
-		goto out;
-	/* a blacklisted variant driver is not used: plain vfio-pci then */
-	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
-	kmod_module_unref_list(list);
-	if (r < 0)
-		goto out;
-	kmod_list_foreach (it, filtered) {
-		struct kmod_module *mod = kmod_module_get_module(it);
-		const char *n = kmod_module_get_name(mod);
-
-		if (!streq(n, "vfio_pci")) {
-			long score = module_best_alias(mod, key);
-
-			if (score > best) {
-				best = score;
-				free(*module);
-				*module = xstrdup(n);
-			}
-		}
-		kmod_module_unref(mod);
-	}
-	kmod_module_unref_list(filtered);
-	r = *module ? 0 : -ENOENT;
-out:
-	free(key);
-	return r;
+	return modconf_vfio_variant(&m->conf, modalias, module);
 }

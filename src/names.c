@@ -5,8 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlopen.h"
+#include "elf-note-dlopen.h"
 #include "names.h"
 #include "util.h"
+
+/*
+ * libudev is opened at the first names_open() on the running system (dlopen.c): the runs that
+ * name no device (a udev event, boot, --version) never map it. Without it, names come from
+ * pci.ids as in an image without a hwdb.
+ */
+static void *libudev_dl;
+static typeof(udev_new) *sym_udev_new;
+static typeof(udev_unref) *sym_udev_unref;
+static typeof(udev_hwdb_new) *sym_udev_hwdb_new;
+static typeof(udev_hwdb_unref) *sym_udev_hwdb_unref;
+static typeof(udev_hwdb_get_properties_list_entry) *sym_udev_hwdb_get_properties_list_entry;
+static typeof(udev_list_entry_get_next) *sym_udev_list_entry_get_next;
+static typeof(udev_list_entry_get_name) *sym_udev_list_entry_get_name;
+static typeof(udev_list_entry_get_value) *sym_udev_list_entry_get_value;
+
+static int dlopen_libudev(void)
+{
+	static const char *const sonames[] = { "libudev.so.1", NULL };
+	static const struct dlsym_entry syms[] = {
+		DLSYM_ENTRY(udev_new),
+		DLSYM_ENTRY(udev_unref),
+		DLSYM_ENTRY(udev_hwdb_new),
+		DLSYM_ENTRY(udev_hwdb_unref),
+		DLSYM_ENTRY(udev_hwdb_get_properties_list_entry),
+		DLSYM_ENTRY(udev_list_entry_get_next),
+		DLSYM_ENTRY(udev_list_entry_get_name),
+		DLSYM_ENTRY(udev_list_entry_get_value),
+	};
+
+	ELF_NOTE_DLOPEN("udev", "Vendor and device names from the udev hwdb", "recommended",
+			"libudev.so.1");
+	return dlopen_symbols(&libudev_dl, sonames, syms, ARRAY_SIZE(syms));
+}
 
 struct name_entry {
 	uint32_t key; /* vendor, or vendor << 16 | device */
@@ -141,9 +177,10 @@ struct names *names_open(void)
 
 	if (root_is_host()) {
 		/* the hwdb is the running system's: never used for another root */
-		n->udev = udev_new();
+		if (dlopen_libudev() == 0)
+			n->udev = sym_udev_new();
 		if (n->udev)
-			n->hwdb = udev_hwdb_new(n->udev);
+			n->hwdb = sym_udev_hwdb_new(n->udev);
 		if (n->hwdb)
 			return n;
 		/* no hwdb (a minimal system, an initramfs): its pci.ids, if it has one */
@@ -165,9 +202,9 @@ void names_close(struct names *n)
 	if (!n)
 		return;
 	if (n->hwdb)
-		udev_hwdb_unref(n->hwdb);
+		sym_udev_hwdb_unref(n->hwdb);
 	if (n->udev)
-		udev_unref(n->udev);
+		sym_udev_unref(n->udev);
 	free(n->vendors);
 	free(n->devices);
 	free(n->text);
@@ -185,9 +222,10 @@ static void hwdb_lookup(struct names *n, uint16_t vendor, uint16_t device, char 
 	char modalias[32];
 
 	snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X", vendor, device);
-	udev_list_entry_foreach (e, udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0)) {
-		const char *key = udev_list_entry_get_name(e),
-			   *value = udev_list_entry_get_value(e);
+	for (e = sym_udev_hwdb_get_properties_list_entry(n->hwdb, modalias, 0); e;
+	     e = sym_udev_list_entry_get_next(e)) {
+		const char *key = sym_udev_list_entry_get_name(e),
+			   *value = sym_udev_list_entry_get_value(e);
 
 		if (!value || !*value)
 			continue;

@@ -21,12 +21,53 @@
 
 #include "rootdev.h"
 
+/*
+ * The mount point a reason is about, for "/" and "/usr": root= and mount.usr= ("carries the root
+ * file system ('UUID=...')", "carries /usr ('...')"), the mount table ("carries the mounted file
+ * system '/' (...)") and fstab ("carries / (from /etc/fstab)") say the same thing three ways.
+ */
+static const char *carried_mount(const char *why)
+{
+	static const struct {
+		const char *prefix, *mount;
+	} says[] = {
+		{ "carries the root file system (", "/" },
+		{ "carries the mounted file system '/' (", "/" },
+		{ "carries / (from ", "/" },
+		{ "carries /usr (", "/usr" },
+		{ "carries the mounted file system '/usr' (", "/usr" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(says); i++)
+		if (strncmp(why, says[i].prefix, strlen(says[i].prefix)) == 0)
+			return says[i].mount;
+	return NULL;
+}
+
+/* A reason the device has already, or one that says the same mount point. */
+static bool has_reason(const struct protected_dev *p, const char *why)
+{
+	const char *mount = carried_mount(why);
+
+	if (streq(p->why, why) || strv_contains(&p->more, why))
+		return true;
+	if (!mount)
+		return false;
+	if (carried_mount(p->why) && streq(carried_mount(p->why), mount))
+		return true;
+	for (size_t k = 0; k < p->more.n; k++)
+		if (carried_mount(p->more.v[k]) && streq(carried_mount(p->more.v[k]), mount))
+			return true;
+	return false;
+}
+
 static void protect(struct protected_list *out, const char *addr, const char *why)
 {
 	for (size_t i = 0; i < out->n; i++)
 		if (streq(out->v[i].addr, addr)) {
-			/* the first reason decides; the others are kept for list to show */
-			if (!streq(out->v[i].why, why) && !strv_contains(&out->v[i].more, why))
+			/* the first reason decides; the others are kept for list to show, each
+			 * mount point once */
+			if (!has_reason(&out->v[i], why))
 				strv_push(&out->v[i].more, xstrdup(why));
 			return;
 		}

@@ -136,7 +136,8 @@ void session_plan(struct session *s, const struct rule *manual)
 	};
 
 	plan_free(&s->plan);
-	variant_find(s, manual); /* VFIO variant drivers of the devices a claim may take */
+	variant_find(&s->devs, &s->cfg, manual,
+		     session_modules(s)); /* VFIO variant drivers of the devices a claim may take */
 	plan_build(&s->plan, &in);
 	/*
 	 * Only what the plan would claim can be pinned away from it: their overrides are read,
@@ -160,11 +161,11 @@ void session_plan(struct session *s, const struct rule *manual)
 	strv_free(&pinned);
 }
 
-struct kmod_ctx *session_kmod(struct session *s)
+struct modules *session_modules(struct session *s)
 {
-	if (!s->kmod)
-		s->kmod = modload_new();
-	return s->kmod;
+	if (!s->modules)
+		s->modules = modules_new();
+	return s->modules;
 }
 
 char *session_stale_image(void)
@@ -209,7 +210,7 @@ void session_close(struct session *s)
 	strv_free(&s->released);
 	config_free(&s->cfg);
 	pci_list_free(&s->devs);
-	modload_unref(s->kmod);
+	modules_free(s->modules);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -232,7 +233,7 @@ void host_driver_of(struct session *s, const struct pci_dev *d, char **driver, c
 	*driver = d->driver && !pci_on_vfio(d) ? xstrdup(d->driver) : NULL;
 	*module = NULL;
 	if (pci_read_attr(d, "modalias", &modalias) == 0)
-		modload_lookup_alias(session_kmod(s), modalias, module);
+		modload_lookup_alias(session_modules(s), modalias, module);
 	free(modalias);
 	if (!*driver && *module)
 		*driver = xstrdup(*module);
@@ -581,7 +582,7 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		m[k].was_vfio = pci_on_vfio(d);
 		host_driver_of(s, d, &m[k].host, &m[k].module);
 		m[k].touched = !m[k].was_vfio; /* a rollback gives back only what this run moved */
-		m[k].bound = bind_claim(session_kmod(s), d, s->plan.v[m[k].i].driver, &err);
+		m[k].bound = bind_claim(session_modules(s), d, s->plan.v[m[k].i].driver, &err);
 		if (m[k].bound >= 0)
 			continue;
 		/* all or nothing: a group split between vfio-pci and host drivers is useless */

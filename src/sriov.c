@@ -69,7 +69,7 @@ int sriov_probe_unselected(struct session *s, size_t i, struct bind_error *err)
 	r = pci_refresh_driver(d);
 	if (r < 0 || d->driver)
 		return 0; /* it has a driver: nothing to do */
-	r = bind_probe_vf(session_kmod(s), d, err);
+	r = bind_probe_vf(session_modules(s), d, err);
 	return r < 0 ? r : 1;
 }
 

@@ -297,17 +297,32 @@ int state_list(struct strv *addrs)
 	return 0;
 }
 
+/*
+ * Does the entry of addr say state=released (its last state= line, as kv_parse() reads it)? Only
+ * that line is looked at: the whole entry is parsed when a command shows the device.
+ */
+static bool entry_released(const char *addr)
+{
+	char *text = NULL, *save = NULL;
+	bool released = false;
+
+	if (read_at(dev_fd, addr, &text) < 0)
+		return false;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "state=", 6) == 0)
+			released = streq(line + 6, "released");
+	free(text);
+	return released;
+}
+
 int state_released(struct strv *addrs)
 {
 	struct strv all = { 0 };
 	int r = state_list(&all);
 
-	for (size_t i = 0; i < all.n; i++) {
-		struct kv kv;
-		if (state_read(all.v[i], &kv) == 0 && streq(kv_get(&kv, "state") ?: "", "released"))
+	for (size_t i = 0; i < all.n; i++)
+		if (entry_released(all.v[i]))
 			strv_push(addrs, xstrdup(all.v[i]));
-		kv_free(&kv);
-	}
 	strv_free(&all);
 	strv_sort(addrs);
 	return r;
@@ -485,13 +500,9 @@ int state_released_of(const struct pci_list *devs, struct strv *addrs)
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	for (size_t i = 0; i < devs->n; i++) {
-		struct kv kv;
-		if (state_read(devs->v[i].addr, &kv) == 0 &&
-		    streq(kv_get(&kv, "state") ?: "", "released"))
+	for (size_t i = 0; i < devs->n; i++)
+		if (entry_released(devs->v[i].addr))
 			strv_push(addrs, xstrdup(devs->v[i].addr));
-		kv_free(&kv);
-	}
 	strv_sort(addrs);
 	return 0;
 }

@@ -320,56 +320,6 @@ out:
 	return r;
 }
 
-static void add_children(struct strv *names, const char *dir, const char *sub, const char *prefix)
-{
-	char *p = xasprintf("%s/%s", dir, sub);
-	DIR *d = opendir(p);
-	struct dirent *de;
-
-	free(p);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		strv_push(names, xstrdup(de->d_name));
-	}
-	closedir(d);
-}
-
-char *pci_known_names(const struct pci_dev *d)
-{
-	char *dir = pci_sys_path(d, NULL), *out = NULL;
-	struct strv names = { 0 }, ctrls = { 0 };
-	size_t len = 0;
-
-	add_children(&names, dir, "net", NULL);
-	add_children(&names, dir, "drm", "card");
-	add_children(&ctrls, dir, "nvme", "nvme");
-	for (size_t i = 0; i < ctrls.n; i++) {
-		char *c = xasprintf("%s/nvme/%s", dir, ctrls.v[i]);
-		add_children(&names, c, ".", ctrls.v[i]); /* namespaces: nvme0n1, not the rest */
-		free(c);
-	}
-	strv_free(&ctrls);
-	strv_sort(&names);
-	for (size_t i = 0; i < names.n; i++)
-		len += strlen(names.v[i]) + 1;
-	if (names.n) {
-		out = xcalloc(1, len + 1);
-		for (size_t i = 0; i < names.n; i++) {
-			if (i)
-				strcat(out, " ");
-			strcat(out, names.v[i]);
-		}
-	}
-	strv_free(&names);
-	free(dir);
-	return out;
-}
-
 /*
  * Targeted reads, for one udev event: a device, its slot, its IOMMU group and the bridges above
  * them, each read by name instead of listing every PCI function of the machine (SPEC §9).

@@ -15,8 +15,6 @@ bool pci_driver_is_vfio_variant(const char *driver);
 /* Lazily read attributes: 0 or negative errno, *out allocated. */
 int pci_read_attr(const struct pci_dev *d, const char *attr, char **out);
 char *pci_sys_path(const struct pci_dev *d, const char *attr);
-/* Names a person knows the device by: "eth0 nvme0n1 card0", or NULL. */
-char *pci_known_names(const struct pci_dev *d);
 
 /*
  * One udev event's devices (SPEC §9): each of addrs, the other functions of its slot, the other

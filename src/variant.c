@@ -2,7 +2,7 @@
 /* VFIO variant drivers: which devices to look up, before the plan is made. */
 #include <stdlib.h>
 
-#include "modload.h"
+#include "sysfs.h"
 #include "variant.h"
 
 static bool rule_selects(const struct rule *r, const struct pci_dev *d)
@@ -13,34 +13,33 @@ static bool rule_selects(const struct rule *r, const struct pci_dev *d)
 	return false;
 }
 
-static bool selected(const struct session *s, const struct rule *manual, const struct pci_dev *d)
+static bool selected(const struct config *cfg, const struct rule *manual, const struct pci_dev *d)
 {
 	if (pci_is_bridge(d))
 		return false;
 	if (rule_selects(manual, d))
 		return true;
-	for (size_t r = 0; r < s->cfg.claims.n && !s->cfg.off; r++)
-		if (rule_selects(&s->cfg.claims.v[r], d))
+	for (size_t r = 0; r < cfg->claims.n && !cfg->off; r++)
+		if (rule_selects(&cfg->claims.v[r], d))
 			return true;
 	return false;
 }
 
-static void look_up(struct session *s, struct pci_dev *d)
+/* The modalias is made from the ids already read: no file opened per device. */
+static void look_up(struct modules *mods, struct pci_dev *d)
 {
-	char *modalias = NULL;
+	char modalias[64];
 
 	d->variant_done = true;
-	if (pci_read_attr(d, "modalias", &modalias) == 0)
-		modload_vfio_variant(session_kmod(s), modalias, &d->variant);
-	free(modalias);
+	pci_modalias(d, modalias, sizeof(modalias));
+	modload_vfio_variant(mods, modalias, &d->variant);
 }
 
-void variant_find(struct session *s, const struct rule *manual)
+void variant_find(struct pci_list *devs, const struct config *cfg, const struct rule *manual,
+		  struct modules *mods)
 {
-	struct pci_list *devs = &s->devs;
-
 	for (size_t i = 0; i < devs->n; i++) {
-		if (!selected(s, manual, &devs->v[i]))
+		if (!selected(cfg, manual, &devs->v[i]))
 			continue;
 		/* the list is sorted by address: the functions of a slot are neighbours */
 		size_t lo = i, hi = i;
@@ -50,6 +49,6 @@ void variant_find(struct session *s, const struct rule *manual)
 			hi++;
 		for (size_t k = lo; k <= hi; k++)
 			if (!devs->v[k].variant_done && !pci_is_bridge(&devs->v[k]))
-				look_up(s, &devs->v[k]);
+				look_up(mods, &devs->v[k]);
 	}
 }

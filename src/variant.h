@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "cmd.h"
+#include "config.h"
+#include "device.h"
+#include "modload.h"
 
 /*
  * VFIO variant drivers (SPEC §7): for each device a claim of the configuration (or manual, a
@@ -9,4 +11,5 @@
  * whose vfio_pci: alias matches its modalias best, in pci_dev.variant. Each device is looked
  * up once per session; the plan then claims it for that driver.
  */
-void variant_find(struct session *s, const struct rule *manual);
+void variant_find(struct pci_list *devs, const struct config *cfg, const struct rule *manual,
+		  struct modules *mods);

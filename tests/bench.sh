@@ -1,6 +1,8 @@
 #!/bin/bash
 # make bench: figures on generated trees, printed, not asserted. A shared machine is noisy, so
 # every figure comes with a reference measured in the same run, to be read as a ratio:
+#  0. `--version` against /bin/true (time and peak RSS: what starting the program costs, its
+#     libraries included), and the size of the program's text (`size`);
 #  1. `check` and `boot` on 256, 1024 and 4096 devices, against the program doing nothing
 #     (`--version`) and against the I/O floor of the same tree (each device's bus link, config
 #     header and IOMMU group link, read by a small C loop);
@@ -40,6 +42,19 @@ tree() { # tree N DIR: N endpoints, claim net (but the 82599s)
     printf 'claim net\nexclude 8086:10fb\n' >"$2/etc/vfio-claim.d/bench.conf"
 }
 
+echo "== startup and size"
+read -r true_ms true_kb < <(measure /bin/true)
+printf '%-7s %-10s %10s %8s %10s %10s\n' binary cmd "ms(best)" "x true" "peak KiB" "text KiB"
+printf '%-7s %-10s %10.2f %8s %10d %10s\n' true /bin/true "$true_ms" 1.0 "$true_kb" -
+for k in "${!bins[@]}"; do
+    read -r ms kb < <(measure "${bins[$k]}" --version)
+    text=$(size "${bins[$k]}" | awk 'NR == 2 { printf "%.1f", $1 / 1024 }')
+    printf '%-7s %-10s %10.2f %8s %10d %10s\n' "${names[$k]}" --version "$ms" \
+        "$(ratio "$ms" "$true_ms")" "$kb" "$text"
+done
+echo "goals (not asserted): --version at most 2x /bin/true and 2 MiB peak RSS; text 150 KiB"
+
+echo
 echo "== check and boot"
 read -r base_ms base_kb < <(measure "$bin" --version)
 printf 'baseline (vfio-claim --version): %.2f ms, %d KiB peak RSS\n' "$base_ms" "$base_kb"

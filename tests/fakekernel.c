@@ -2024,3 +2024,53 @@ FK_EXPORT int fstatfs64(int fd, struct statfs64 *buf)
 		buf->f_type = SYSFS_MAGIC;
 	return r;
 }
+
+/*
+ * FAKEKERNEL_FAIL_DLOPEN=SONAME[,SONAME...]: dlopen() of that name fails as for a library that is
+ * not installed (dlerror() then says so), so a test can take a library away from the program
+ * under test without touching the machine. Works whether or not FAKEKERNEL_ROOT is set.
+ */
+static char fk_dlerror_buf[256];
+static int fk_dlerror_pending;
+
+static int fk_dlopen_refused(const char *name)
+{
+	const char *env = getenv("FAKEKERNEL_FAIL_DLOPEN");
+	char buf[1024], *save = NULL;
+
+	if (!env || !name)
+		return 0;
+	fk_copy_str(buf, sizeof(buf), env);
+	for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save))
+		if (!strcmp(it, name))
+			return 1;
+	return 0;
+}
+
+FK_EXPORT void *dlopen(const char *name, int flags)
+{
+	static void *(*real_dlopen)(const char *, int);
+
+	if (fk_dlopen_refused(name)) {
+		snprintf(fk_dlerror_buf, sizeof(fk_dlerror_buf),
+			 "%s: cannot open shared object file: No such file or directory", name);
+		fk_dlerror_pending = 1;
+		return NULL;
+	}
+	if (!real_dlopen)
+		real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	return real_dlopen(name, flags);
+}
+
+FK_EXPORT char *dlerror(void)
+{
+	static char *(*real_dlerror)(void);
+
+	if (fk_dlerror_pending) {
+		fk_dlerror_pending = 0;
+		return fk_dlerror_buf;
+	}
+	if (!real_dlerror)
+		real_dlerror = (char *(*)(void))dlsym(RTLD_NEXT, "dlerror");
+	return real_dlerror();
+}

@@ -108,6 +108,12 @@ test_state_write_failure_after_the_bind_exits_1_and_is_repaired_by_the_next_run(
     run status
     assert_not_out "0000:01:00.0 kernel"
     assert_out "its state entry is missing"
+    # what is not known is said so, never a bare '?'
+    grep -qE '^0000:01:00\.0 +unknown +claimed +unknown +vfio-pci ' <<<"$OUT" ||
+        fail "status does not say the stage and host driver are unknown"
+    ! grep -q ' ? ' <<<"$OUT" || fail "status prints '?'"
+    run list 01:00.0
+    assert_out "claimed (stage unknown)"
     # the next run repairs the entry
     rm -rf "$ROOT/run/vfio-claim/devices/0000:01:00.0"
     run udev /devices/pci0000:00/0000:00:01.0/0000:01:00.0

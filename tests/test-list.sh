@@ -20,6 +20,21 @@ rebind() {
     assert_driver "$1" "$3"
 }
 
+test_the_root_disk_says_once_that_it_carries_root() {
+    fixture desktop
+    # root= on the command line, the mount table's '/' and fstab's '/' name the same disk
+    printf '%s\n' "UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b / ext4 defaults 0 1" >"$ROOT/etc/fstab"
+    run list
+    assert_rc 0
+    assert_out "0000:3d:00.0: the host needs it: carries the root file system ('UUID=3f1c2a4e-8b7d-4e52-9a61-0c5d7e8f9a1b')"
+    [ "$(grep -c '^0000:3d:00\.0: the host needs it' <<<"$OUT")" -eq 1 ] || fail "'/' given more than one reason"
+    # without root=, the mount table's reason is the one
+    cmdline "BOOT_IMAGE=/vmlinuz ro quiet"
+    run list
+    assert_out "0000:3d:00.0: the host needs it: carries the mounted file system '/' (/dev/nvme0n1p2)"
+    [ "$(grep -c '^0000:3d:00\.0: the host needs it' <<<"$OUT")" -eq 1 ] || fail "'/' given more than one reason"
+}
+
 test_list_marks_the_disks_the_host_needs_with_why() {
     fixture desktop-home
     printf '%s\n' "UUID=6b2d4f81-0a3c-4e5b-8d7f-9e1a2b3c4d5e /home ext4 defaults 0 2" \
@@ -110,4 +125,19 @@ test_check_ends_with_a_summary_line() {
     run --json check
     [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])' <<<"$OUT")" = \
         "{'claim': 2, 'refuse': 1, 'keep': 11}" ] || fail "check --json summary"
+}
+
+test_list_v_wraps_the_reason_at_word_boundaries_on_a_narrow_terminal() {
+    command -v script >/dev/null || skip "script (bsdutils) is not installed"
+    fixture desktop
+    conf 10.conf "claim gpu" # the boot VGA device is refused, with a long reason
+    local cmd out w
+    cmd=$(printf '%q ' env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$VFIO_CLAIM" --root "$ROOT" list -v)
+    # a terminal of 90 columns (script gives the program one)
+    out=$(COLUMNS=90 script -qec "$cmd" /dev/null | tr -d '\r')
+    [ "$(grep -c '' <<<"$out")" -gt 30 ] || fail "REASON was not wrapped: is the terminal narrow?"$'\n'"$out"
+    for w in keep: PCI bridge: bridges are never claimed refuse: boot VGA device: console "dark;" "allow-boot-vga=yes'" address; do
+        grep -qE "(^| )$w( |$)" <<<"$out" || fail "'$w' was cut:"$'\n'"$out"
+    done
 }

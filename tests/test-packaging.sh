@@ -242,6 +242,7 @@ pkg_main() {
     sed "s|/usr/sbin/vfio-claim|$tmp/root/usr/sbin/vfio-claim|g" "$setup" >"$tmp/module-setup.sh"
     dracut_call() { # FUNCTION: its exit status
         bash -c 'require_binaries() { :; }; inst_multiple() { :; }; inst_rules() { :; }
+                 inst_libdir_file() { :; }
                  inst_hook() { :; }; derror() { echo "$*" >&2; }
                  hostonly=yes dracutsysrootdir=$2 initdir=$3 moddir=/nonexistent
                  . "$1" && "$4"' sh "$tmp/module-setup.sh" "$sysroot" "$tmp/initdir" "$1" \

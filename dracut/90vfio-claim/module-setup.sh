@@ -32,6 +32,8 @@ installkernel() {
 # called by dracut
 install() {
     inst_multiple /usr/sbin/vfio-claim
+    # libkmod is opened with dlopen() (the binary's .note.dlopen): not a DT_NEEDED library
+    inst_libdir_file libkmod.so.2
     inst_rules 70-vfio-claim.rules
 
     # The configuration, with user and group names turned into numbers (the image has no user
