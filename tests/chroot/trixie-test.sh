@@ -11,8 +11,8 @@
 # 2. The tree, as git sees it (tracked and untracked files, no ignored build outputs; a plain copy
 #    and `make clean` outside git), copied to /build/src in the chroot (a fresh copy every run).
 # 3. Inside: the build (warnings of trixie's gcc), the C unit tests, the fake-kernel self-test,
-#    tests/run-tests.sh on ./vfio-claim and on the sanitized build (that one includes
-#    tests/test-packaging.sh: dpkg-buildpackage -us -uc -b and lintian), then the package once more
+#    tests/run-tests.sh on ./vfio-claim (with tests/test-packaging.sh: dpkg-buildpackage -us -uc -b
+#    and lintian; on the sanitized build too when asked, below), then the package once more
 #    with lintian's full output, left in CACHE/debs-out/trixie/ for the QEMU tests, and
 #    `apt install ./vfio-claim_*.deb` (then purged, so the cached root stays as built).
 # Prints "ok - STEP" or "not ok - STEP" per step, "N passed, N failed" at the end; exits 1 when a
@@ -22,7 +22,8 @@
 # Environment:
 #   VFIO_CLAIM_CACHE   cache folder (default /var/cache/vfio-claim-tests)
 #   VFIO_CLAIM_MIRROR  Debian mirror (default: the first bookworm or trixie source in /etc/apt)
-#   VFIO_CLAIM_CHROOT_SANITIZED=0  skip the run of the fixture tests on the sanitized build
+#   VFIO_CLAIM_CHROOT_SANITIZED=1  also build with -fsanitize=address,undefined and run the fixture
+#                      tests on that build (as check-unit does on the host; about as long again)
 # shellcheck disable=SC2016 # sh -c '...': expanded by the shell inside the chroot, on purpose
 set -euo pipefail
 
@@ -154,12 +155,14 @@ step() { # NAME COMMAND...: runs COMMAND in the chroot, output indented; ok or n
 }
 
 echo "# $(in_chroot "$root" sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), gcc $(in_chroot "$root" gcc -dumpversion), kmod $(in_chroot "$root" sh -c "dpkg-query -W -f='\${Version}' kmod"), lintian $(in_chroot "$root" sh -c "dpkg-query -W -f='\${Version}' lintian")"
-step "build (trixie's gcc, -Werror)" sh -c 'cd src && make -j2 CFLAGS="-O2 -g -Werror" vfio-claim tests/fakekernel.so build-asan/vfio-claim $(ls tests/unit/test-*.c | sed "s/\.c\$//")'
+asan=
+[ "${VFIO_CLAIM_CHROOT_SANITIZED:-0}" = 0 ] || asan=build-asan/vfio-claim
+step "build (trixie's gcc, -Werror)" sh -c 'cd src && make -j2 CFLAGS="-O2 -g -Werror" vfio-claim tests/fakekernel.so $1 $(ls tests/unit/test-*.c | sed "s/\.c\$//")' sh "$asan"
 step "C unit tests" bash -o pipefail -c 'cd src && tests/run-unit.sh $(ls tests/unit/test-*.c | sed "s/\.c\$//") | grep -v "^ok "'
 step "fake-kernel self-test" sh -c 'cd src && FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh'
 step "fixture tests (tests/run-tests.sh ./vfio-claim, with tests/test-packaging.sh)" \
     sh -c 'cd src && tests/run-tests.sh ./vfio-claim'
-if [ "${VFIO_CLAIM_CHROOT_SANITIZED:-1}" != 0 ]; then
+if [ -n "$asan" ]; then
     step "fixture tests on the sanitized build" \
         sh -c 'cd src && VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim'
 fi
