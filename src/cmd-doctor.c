@@ -360,7 +360,7 @@ static void check_modules(struct session *s, struct report *rp)
 			    ? "; vfio_pci_core (vfio_pci's and the variant drivers' core) is "
 			      "built in"
 			    : "; vfio_pci_core (vfio_pci's and the variant drivers' core) is a "
-			      "module, and goes into the initramfs with them"),
+			      "module, which loading vfio_pci loads"),
 		    NULL);
 		return;
 	}
