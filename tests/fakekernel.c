@@ -207,8 +207,10 @@ static int fk_join(char out[PATH_MAX], const char *dir, const char *name)
 /* Copy a string into a buffer of size bytes, cutting it if needed. */
 static void fk_copy_str(char *out, size_t size, const char *s)
 {
-	size_t n = strnlen(s, size - 1);
+	size_t n = 0;
 
+	while (n + 1 < size && s[n]) /* not strnlen(): gcc 14 warns when s is shorter than size */
+		n++;
 	memcpy(out, s, n);
 	out[n] = '\0';
 }

@@ -157,7 +157,7 @@ step() { # NAME COMMAND...: runs COMMAND in the chroot, output indented; ok or n
 echo "# $(in_chroot "$root" sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), gcc $(in_chroot "$root" gcc -dumpversion), kmod $(in_chroot "$root" sh -c "dpkg-query -W -f='\${Version}' kmod"), lintian $(in_chroot "$root" sh -c "dpkg-query -W -f='\${Version}' lintian")"
 asan=
 [ "${VFIO_CLAIM_CHROOT_SANITIZED:-0}" = 0 ] || asan=build-asan/vfio-claim
-step "build (trixie's gcc, -Werror)" sh -c 'cd src && make -j2 CFLAGS="-O2 -g -Werror" vfio-claim tests/fakekernel.so $1 $(ls tests/unit/test-*.c | sed "s/\.c\$//")' sh "$asan"
+step "build (trixie's gcc, -Werror)" sh -c 'cd src && make -s -j2 CFLAGS="-O2 -g -Werror" vfio-claim tests/fakekernel.so $1 $(ls tests/unit/test-*.c | sed "s/\.c\$//")' sh "$asan"
 step "C unit tests" bash -o pipefail -c 'cd src && tests/run-unit.sh $(ls tests/unit/test-*.c | sed "s/\.c\$//") | grep -v "^ok "'
 step "fake-kernel self-test" sh -c 'cd src && FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh'
 step "fixture tests (tests/run-tests.sh ./vfio-claim, with tests/test-packaging.sh)" \
