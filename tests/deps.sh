@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what building and testing vfio-claim needs on Debian 13 or Debian 12, when run as root.
-# Usage: tests/deps.sh [--root DIR] [--print] [build|unit|check|demo]   (each includes the ones before
-# it; unit: what `make check-unit` needs, without QEMU and debootstrap)
+# Usage: tests/deps.sh [--root DIR] [--print] [build|tests|unit|check|demo]   (each includes the ones
+# before it; tests: what the unit, fixture and packaging tests need (make check-trixie's chroot);
+# unit: all of `make check-unit`, with clang for the fuzzers and clang-format; check: QEMU too)
 # Only missing packages are installed; `apt-get update` runs once, and only when needed.
 # The release is read from DIR/etc/os-release (VERSION_CODENAME, else VERSION_ID; DIR is / unless
 # given): package names that differ between releases come from the table below. --print only
@@ -52,17 +53,19 @@ trixie | 13*)
 esac
 
 build=(gcc make pkg-config libkmod-dev libblkid-dev libudev-dev libsmartcols-dev libc6-dev "$udev_pc")
-check=(kmod python3 python3-yaml python3-jsonschema libvirt-clients bash-completion strace clang-format clang "$clang_rt" shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools udev)
+tests=(kmod python3 python3-yaml python3-jsonschema libvirt-clients bash-completion strace shellcheck build-essential dpkg-dev debhelper lintian man-db initramfs-tools udev)
+unit=(clang-format clang "$clang_rt")
 vm=(qemu-system-x86 debootstrap e2fsprogs git)
 
 want=("${build[@]}")
 case $level in
 build) ;;
-unit) want+=("${check[@]}") ;;
-check) want+=("${check[@]}" "${vm[@]}") ;;
-demo) want+=("${check[@]}" "${vm[@]}") ;;
+tests) want+=("${tests[@]}") ;;
+unit) want+=("${tests[@]}" "${unit[@]}") ;;
+check) want+=("${tests[@]}" "${unit[@]}" "${vm[@]}") ;;
+demo) want+=("${tests[@]}" "${unit[@]}" "${vm[@]}") ;;
 *)
-    echo "usage: $0 [--root DIR] [--print] [build|unit|check|demo]" >&2
+    echo "usage: $0 [--root DIR] [--print] [build|tests|unit|check|demo]" >&2
     exit 2
     ;;
 esac

@@ -29,6 +29,9 @@ test_deps_names_the_clang_runtime_and_udev_pc_of_each_release() {
     out=$("$TESTS_DIR/deps.sh" --root "$DEPS_ROOT" --print unit)
     grep -qx libclang-rt-19-dev <<<"$out" || fail "VERSION_ID 13: $out"
     ! grep -qx qemu-system-x86 <<<"$out" || fail "unit asks for QEMU"
+    out=$("$TESTS_DIR/deps.sh" --root "$DEPS_ROOT" --print tests)
+    grep -qx lintian <<<"$out" || fail "tests: no lintian"
+    ! grep -qE '^(clang|clang-format|libclang-rt-19-dev)$' <<<"$out" || fail "tests asks for clang: $out"
     # another release is an error that names the supported ones
     deps_root 'VERSION_CODENAME=buster' 'VERSION_ID="10"'
     if out=$("$TESTS_DIR/deps.sh" --root "$DEPS_ROOT" --print check 2>&1); then

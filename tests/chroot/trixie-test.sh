@@ -5,7 +5,8 @@
 # usage: tests/chroot/trixie-test.sh            (as root)
 #
 # 1. The root file system: debootstrap --variant=minbase trixie, then the tree's own
-#    `tests/deps.sh unit` run inside it. It is built once and cached in CACHE/chroot-trixie/root,
+#    `tests/deps.sh tests` run inside it (no clang, clang-format or QEMU: no fuzzing, format check or
+#    boots here). It is built once and cached in CACHE/chroot-trixie/root,
 #    keyed by the sha256 of this script and tests/deps.sh (CACHE/chroot-trixie/stamp); a run
 #    only rebuilds it when one of them changed.
 # 2. The tree, as git sees it (tracked and untracked files, no ignored build outputs; a plain copy
@@ -107,14 +108,14 @@ if [ ! -d "$root" ] || [ "$(cat "$dir/stamp" 2>/dev/null)" != "$key" ]; then
     cp /etc/resolv.conf "$root.new/etc/resolv.conf" 2>/dev/null || true
     mkdir -p "$root.new/build"
     cp "$top/tests/deps.sh" "$root.new/build/deps.sh"
-    log "tests/deps.sh unit inside the chroot (log: $dir/deps.log)"
-    in_chroot "$root.new" /bin/bash /build/deps.sh unit >"$dir/deps.log" 2>&1 ||
+    log "tests/deps.sh tests inside the chroot (log: $dir/deps.log)"
+    in_chroot "$root.new" /bin/bash /build/deps.sh tests >"$dir/deps.log" 2>&1 ||
         {
             tail -n 20 "$dir/deps.log" >&2
-            die "tests/deps.sh unit failed in the chroot (log: $dir/deps.log)"
+            die "tests/deps.sh tests failed in the chroot (log: $dir/deps.log)"
         }
-    in_chroot "$root.new" /bin/bash /build/deps.sh unit >/dev/null ||
-        die "tests/deps.sh unit still misses packages after installing them"
+    in_chroot "$root.new" /bin/bash /build/deps.sh tests >/dev/null ||
+        die "tests/deps.sh tests still misses packages after installing them"
     in_chroot "$root.new" apt-get clean
     rm -rf "$root.new/build"
     mv "$root.new" "$root"
