@@ -68,10 +68,10 @@ build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS)
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-# `make check` and `make demo` first install what they need (as root, on Debian 12).
+# `make check` and `make demo` first install what they need (as root, on Debian 13 or 12).
 check:
 	tests/deps.sh check
-	$(MAKE) check-unit check-vm
+	$(MAKE) check-unit check-trixie check-vm
 
 check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(FUZZ_BINS)
 	tests/run-unit.sh $(UNIT_BINS)
@@ -81,8 +81,13 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
 	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
 		tests/fuzz/*.c tests/fuzz/*.h
-	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh
+	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh tests/chroot/*.sh
 	shellcheck -s bash completion/vfio-claim
+
+# The build, unit, fixture and packaging tests in a fresh Debian 13 (trixie) chroot, with its own
+# compiler, kmod, debhelper and lintian; leaves its package in CACHE/debs-out/trixie/.
+check-trixie:
+	tests/chroot/trixie-test.sh
 
 # Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
 check-vm:
@@ -111,8 +116,9 @@ clean:
 # The boot integrations sit where initramfs-tools, dracut and udev look for them, whatever PREFIX
 # says; the rule and hooks name the program as $(SBINDIR)/vfio-claim. The initramfs-tools boot
 # script is installed as init-top/00-vfio-claim so that ORDER runs it before "udev" (see
-# initramfs-hook/init-top). Debian 12 ships udev rules in /lib/udev/rules.d (udevdir in udev.pc)
-# and asks packages not to move files between /lib and /usr/lib yet; override with UDEVDIR=.
+# initramfs-hook/init-top). udev rules go to udevdir of udev.pc: /lib/udev on Debian 12 (which
+# asks packages not to move files between /lib and /usr/lib yet), /usr/lib/udev on Debian 13
+# (merged /usr; udev.pc is in systemd-dev there); override with UDEVDIR=.
 # The example configuration goes to /etc/vfio-claim.d as a conffile: it is fully commented, so it
 # claims nothing, and it sits where a user looks for the configuration and starts editing, like
 # the commented files in /etc/modprobe.d. /usr/lib/vfio-claim.d is for other packages' defaults.
@@ -154,4 +160,4 @@ install: vfio-claim
 	install -d $(DESTDIR)$(LIBVIRTHOOKDIR)
 	ln -sfn $(SBINDIR)/vfio-claim $(DESTDIR)$(LIBVIRTHOOKDIR)/vfio-claim
 
-.PHONY: all check check-unit check-vm demo bench format clean install fuzz
+.PHONY: all check check-unit check-trixie check-vm demo bench format clean install fuzz

@@ -182,6 +182,8 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 	size_t intel = 0, intel_ir = 0, amd = 0;
 	char *interrupts = NULL, *without = NULL;
 	bool unsafe = param_on("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts");
+	/* iommufd (6.2 and later) has its own switch, for the devices it hands out */
+	bool unsafe_fd = param_on("/sys/module/iommufd/parameters/allow_unsafe_interrupts");
 	int enabled = -1; /* from /proc/interrupts: -1 when it cannot be read */
 
 	if (!s->devs.have_iommu) {
@@ -213,7 +215,16 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 	if (read_root("/proc/interrupts", &interrupts) == 0)
 		enabled = strstr(interrupts, "IR-") != NULL;
 
-	if (unsafe)
+	if (unsafe_fd && !unsafe)
+		add(rp, name, RES_WARN,
+		    xstrdup("iommufd runs with allow_unsafe_interrupts=Y: it takes devices without "
+			    "interrupt remapping, and a guest can then send the host interrupts it "
+			    "should not"),
+		    xstrdup(
+			"remove 'iommufd.allow_unsafe_interrupts=1' (kernel command line) or "
+			"'options iommufd allow_unsafe_interrupts=1' (/etc/modprobe.d) once the "
+			"firmware enables interrupt remapping"));
+	else if (unsafe)
 		add(rp, name, RES_WARN,
 		    xstrdup(
 			"vfio_iommu_type1 runs with allow_unsafe_interrupts=Y: it takes devices "
@@ -247,6 +258,84 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 	strv_free(&units);
 }
 
+/* iommufd is there: /dev/iommu, or the module (loaded or built in, with its parameters). */
+static bool iommufd_present(void)
+{
+	char *dev = root_path("/dev/iommu"), *mod = root_path("/sys/module/iommufd");
+	bool r = access(dev, F_OK) == 0 || access(mod, F_OK) == 0;
+
+	free(dev);
+	free(mod);
+	return r;
+}
+
+/* "y", "m" or "n" for CONFIG_NAME in the running kernel's /boot/config-RELEASE; NULL: no file. */
+static const char *kernel_config(const char *name)
+{
+	char *release = NULL, *path, *text = NULL;
+	const char *r = NULL;
+
+	if (read_root("/proc/sys/kernel/osrelease", &release) < 0)
+		return NULL;
+	path = xasprintf("/boot/config-%s", strip(release));
+	if (read_root(path, &text) == 0) {
+		size_t len = strlen(name);
+
+		r = "n";
+		for (char *line = text, *next; line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			if (!strncmp(line, name, len) && line[len] == '=')
+				r = line[len + 1] == 'y' ? "y" : line[len + 1] == 'm' ? "m" : "n";
+		}
+	}
+	free(text);
+	free(path);
+	free(release);
+	return r;
+}
+
+/*
+ * iommufd and the VFIO device cdevs (kernel 6.2 and later): QEMU's and libvirt's iommufd backend
+ * opens /dev/iommu and /dev/vfio/devices/vfioN instead of the group node /dev/vfio/N. Informative
+ * only: a kernel without them (Debian 13's) passes devices through the group nodes as before.
+ */
+static void check_iommufd(struct session *s, struct report *rp)
+{
+	const char *config = kernel_config("CONFIG_IOMMUFD");
+	const char *cdev_config = kernel_config("CONFIG_VFIO_DEVICE_CDEV");
+	char *cls = root_path("/sys/class/vfio-dev");
+	bool cdev = access(cls, F_OK) == 0 || (cdev_config && streq(cdev_config, "y"));
+
+	free(cls);
+	if (iommufd_present() && cdev)
+		add(rp, "iommufd", RES_OK,
+		    xstrdup("iommufd (/dev/iommu) and the VFIO device nodes "
+			    "(/dev/vfio/devices/vfioN) are there: QEMU and libvirt can use the "
+			    "iommufd backend; claimed devices' nodes get the permissions of "
+			    "/dev/vfio/N"),
+		    NULL);
+	else if (iommufd_present())
+		add(rp, "iommufd", RES_OK,
+		    xstrdup("iommufd (/dev/iommu) is there, but no VFIO device nodes "
+			    "(CONFIG_VFIO_DEVICE_CDEV): virtual machines use the group nodes "
+			    "/dev/vfio/N"),
+		    NULL);
+	else if (config && streq(config, "m"))
+		add(rp, "iommufd", RES_OK,
+		    xstrdup("iommufd is a module of this kernel, not loaded (no /dev/iommu): "
+			    "virtual machines use the group nodes /dev/vfio/N; 'modprobe iommufd' "
+			    "for QEMU's iommufd backend"),
+		    NULL);
+	else
+		add(rp, "iommufd", RES_OK,
+		    xasprintf("the kernel has no iommufd (no /dev/iommu%s): virtual machines use "
+			      "the group nodes /dev/vfio/N, as on every kernel before 6.2",
+			      config ? ", CONFIG_IOMMUFD is not set" : ""),
+		    NULL);
+}
+
 static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
 static void check_modules(struct session *s, struct report *rp)
@@ -256,12 +345,23 @@ static void check_modules(struct session *s, struct report *rp)
 	char *list;
 
 	for (size_t i = 0; i < ARRAY_SIZE(vfio_modules); i++)
-		if (modload_present(mods, vfio_modules[i]) < 0)
+		if (modload_present(mods, vfio_modules[i]) < 0 &&
+		    /* a kernel without the type1 container: iommufd takes its place */
+		    !(streq(vfio_modules[i], "vfio_iommu_type1") && iommufd_present()))
 			strv_push(&missing, xstrdup(vfio_modules[i]));
 	if (!missing.n) {
+		bool core = modload_present(mods, "vfio_pci_core") == 0;
+
 		add(rp, "vfio-modules", RES_OK,
-		    xstrdup("vfio, vfio_iommu_type1 and vfio_pci are there for the running kernel "
-			    "(loaded, built in or in its module folder)"),
+		    xasprintf(
+			"vfio, vfio_iommu_type1 and vfio_pci are there for the running kernel "
+			"(loaded, built in or in its module folder)%s",
+			!core ? ""
+			: modload_builtin(mods, "vfio_pci_core")
+			    ? "; vfio_pci_core (vfio_pci's and the variant drivers' core) is "
+			      "built in"
+			    : "; vfio_pci_core (vfio_pci's and the variant drivers' core) is a "
+			      "module, which loading vfio_pci loads"),
 		    NULL);
 		return;
 	}
@@ -945,12 +1045,13 @@ static void print(const struct report *rp, bool json)
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	static void (*const checks[])(struct session *, struct report *) = {
-		check_iommu,	       check_interrupt_remapping,
-		check_modules,	       check_config,
-		check_initramfs,       check_vfio_ids,
-		check_builtin_drivers, check_framebuffer,
-		check_groups,	       check_reset,
-		check_memlock,	       check_guests,
+		check_iommu,	   check_interrupt_remapping,
+		check_modules,	   check_iommufd,
+		check_config,	   check_initramfs,
+		check_vfio_ids,	   check_builtin_drivers,
+		check_framebuffer, check_groups,
+		check_reset,	   check_memlock,
+		check_guests,
 	};
 	struct report rp = { 0 };
 	struct session s;

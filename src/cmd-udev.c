@@ -61,10 +61,14 @@ static void print_perms(const char *node, const struct perms *p)
 		printf("VFIO_CLAIM_MODE=%04o\n", p->mode);
 }
 
-/* /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy */
+/*
+ * /dev/vfio/N and /dev/vfio/devices/vfioN: owner, group and mode from the policy; a device's
+ * cdev gets those of its group's node, as at the claim (claim_group()).
+ */
 static int udev_vfio_node(struct session *s, int group, const struct strv *addrs)
 {
 	const struct rule *rule = NULL;
+	bool cdev = group < 0; /* vfio-dev: the device's node, with its group's permissions */
 	struct perms p;
 
 	if (group < 0 && addrs->n) {
@@ -81,10 +85,14 @@ static int udev_vfio_node(struct session *s, int group, const struct strv *addrs
 			if (rule->perms.owner || rule->perms.group || rule->perms.mode >= 0)
 				break;
 		}
-	char node[32];
+	char node[64];
 
 	perms_effective(rule, &s->cfg, &p);
-	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
+	if (cdev)
+		snprintf(node, sizeof(node), "the /dev/vfio/devices node of %s",
+			 addrs->n ? addrs->v[0] : "?");
+	else
+		snprintf(node, sizeof(node), "/dev/vfio/%d", group);
 	print_perms(node, &p);
 	return 0;
 }

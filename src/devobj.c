@@ -78,6 +78,12 @@ static void walk_names(int fd0, const char *dirname, int depth, struct strv *out
 			strv_push(out, xstrdup(n)); /* an interface, not a node */
 			continue;
 		}
+		/* a VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV): /dev/vfio/devices/vfioN */
+		if (streq(dirname, "vfio-dev")) {
+			if (!strncmp(n, "vfio", 4))
+				strv_push(out, xasprintf("/dev/vfio/devices/%s", n));
+			continue;
+		}
 		if (streq(dirname, "drm")) {
 			if (!strncmp(n, "card", 4) && !strchr(n, '-'))
 				strv_push(out, xasprintf("/dev/dri/%s", n));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Owner, group and mode of /dev/vfio/N from the policy. */
+/* Owner, group and mode of /dev/vfio/N, /dev/vfio/devices/vfioN and /dev/iommu from the policy. */
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -144,6 +145,33 @@ int perms_apply(int group, const struct perms *p)
 	node = root_path("/dev/vfio/%d", group);
 	r = apply_node(node, p);
 	free(node);
+	return r;
+}
+
+int perms_apply_cdev(const char *addr, const struct perms *p)
+{
+	char *dir = root_path("/sys/bus/pci/devices/%s/vfio-dev", addr);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	free(dir);
+	if (!d)
+		return 0; /* no VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV), or not on vfio */
+	while ((de = readdir(d))) {
+		char *node;
+		int k;
+
+		if (strncmp(de->d_name, "vfio", 4) || !de->d_name[4] ||
+		    de->d_name[4 + strspn(de->d_name + 4, "0123456789")] != '\0')
+			continue;
+		node = root_path("/dev/vfio/devices/%s", de->d_name);
+		k = access(node, F_OK) == 0 ? apply_node(node, p) : 0;
+		if (k < 0 && r == 0)
+			r = k;
+		free(node);
+	}
+	closedir(d);
 	return r;
 }
 

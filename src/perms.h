@@ -22,6 +22,12 @@ void perms_effective(const struct rule *rule, const struct config *cfg, struct p
 /* Applies them to /dev/vfio/GROUP: 0, or a negative errno. */
 int perms_apply(int group, const struct perms *p);
 /*
+ * Applies them to the VFIO device cdev of PCI device ADDR (/dev/vfio/devices/vfioN, named by
+ * /sys/bus/pci/devices/ADDR/vfio-dev/vfioN): 0, also when the kernel made none, or a negative
+ * errno.
+ */
+int perms_apply_cdev(const char *addr, const struct perms *p);
+/*
  * /dev/iommu (iommufd, which QEMU's iommufd backend opens next to /dev/vfio/devices/vfioN):
  * the default permissions line's, else those of the claim that set some (one node for every
  * group). perms_apply_iommufd(): 0 also when the kernel has no /dev/iommu.

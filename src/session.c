@@ -642,6 +642,12 @@ enum claim_result claim_group(struct session *s, size_t i, const char *stage, bo
 		if (r < 0)
 			log_warn("%s: cannot set owner/group/mode of /dev/vfio/%d: %s, ignoring",
 				 d->addr, d->iommu_group, errstr(r));
+		r = perms_apply_cdev(d->addr, &p);
+		if (r < 0)
+			log_warn(
+			    "%s: cannot set owner/group/mode of its /dev/vfio/devices node: %s, "
+			    "ignoring",
+			    d->addr, errstr(r));
 		perms_iommufd(v->rule, &s->cfg, &p);
 		r = perms_apply_iommufd(&p);
 		if (r < 0)

@@ -14,7 +14,9 @@
  *
  * VFIO drivers are vfio-pci and the VFIO variant drivers (a module that holds vfio_pci_core,
  * sys/module/vfio_pci_core/holders/MODULE): they bind only through driver_override and only a
- * device with an IOMMU group, and make /dev/vfio/N.  A VF (a device with a physfn link) whose
+ * device with an IOMMU group, and make /dev/vfio/N (and, in a tree with sys/class/vfio-dev, the
+ * device's cdev /dev/vfio/devices/vfioN with ADDR/vfio-dev/vfioN, as CONFIG_VFIO_DEVICE_CDEV
+ * kernels do).  A VF (a device with a physfn link) whose
  * PF's sriov_drivers_autoprobe reads 0 is probed by no driver unless its driver_override names
  * one (the kernel's pci_device_can_probe()).  Writing N to a PF's sriov_numvfs creates VFs
  * numbered from sriov_offset and sriov_stride, with the PF's vendor, class and subsystem ids,
@@ -217,8 +219,10 @@ static int fk_join(char out[PATH_MAX], const char *dir, const char *name)
 /* Copy a string into a buffer of size bytes, cutting it if needed. */
 static void fk_copy_str(char *out, size_t size, const char *s)
 {
-	size_t n = strnlen(s, size - 1);
+	size_t n = 0;
 
+	while (n + 1 < size && s[n]) /* not strnlen(): gcc 14 warns when s is shorter than size */
+		n++;
 	memcpy(out, s, n);
 	out[n] = '\0';
 }
@@ -597,8 +601,84 @@ static int fk_group_on_vfio(const char *grp)
 	return busy;
 }
 
+/*
+ * A kernel with VFIO device cdevs (CONFIG_VFIO_DEVICE_CDEV; the tree has sys/class/vfio-dev):
+ * a vfio bind also makes ADDR/vfio-dev/vfioN (dev, uevent), its sys/class/vfio-dev/vfioN link and
+ * /dev/vfio/devices/vfioN, N the lowest number free; the unbind removes them.
+ */
+static int fk_has_cdevs(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return fk_path(path, "sys/class/vfio-dev") == 0 && stat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
+static void fk_cdev_add(const char *devdir)
+{
+	char path[PATH_MAX], dir[PATH_MAX], cls[PATH_MAX], rel[PATH_MAX], text[128];
+	struct stat st;
+	int n, fd;
+
+	if (!fk_has_cdevs() || fk_join(dir, devdir, "vfio-dev") < 0)
+		return;
+	for (n = 0; n < 65536; n++)
+		if (fk_path(path, "sys/class/vfio-dev/vfio%d", n) < 0 || lstat(path, &st) < 0)
+			break;
+	mkdir(dir, 0755);
+	snprintf(text, sizeof(text), "vfio%d", n);
+	if (fk_join(path, dir, text) < 0 || (mkdir(path, 0755) < 0 && errno != EEXIST))
+		return;
+	snprintf(text, sizeof(text), "511:%d\n", n);
+	if (fk_join(cls, path, "dev") == 0)
+		fk_write_atomic(cls, text);
+	if (fk_join(cls, path, "uevent") < 0)
+		return;
+	snprintf(text, sizeof(text), "MAJOR=511\nMINOR=%d\nDEVNAME=vfio/devices/vfio%d\n", n, n);
+	fk_write_atomic(cls, text);
+	if (fk_path(cls, "sys/class/vfio-dev") < 0)
+		return;
+	fk_relpath(cls, path, rel);
+	if (fk_path(cls, "sys/class/vfio-dev/vfio%d", n) < 0 || fk_link_atomic(cls, rel) < 0)
+		return;
+	if (fk_path(path, "dev/vfio") == 0)
+		mkdir(path, 0755);
+	if (fk_path(path, "dev/vfio/devices") == 0)
+		mkdir(path, 0755);
+	if (fk_path(path, "dev/vfio/devices/vfio%d", n) == 0 &&
+	    (fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		real_close(fd);
+}
+
+static void fk_cdev_remove(const char *devdir)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+
+	if (fk_join(dir, devdir, "vfio-dev") < 0 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "vfio", 4))
+			continue;
+		if (fk_path(path, "dev/vfio/devices/%s", de->d_name) == 0)
+			unlink(path);
+		if (fk_path(path, "sys/class/vfio-dev/%s", de->d_name) == 0)
+			unlink(path);
+		snprintf(path, sizeof(path), "%s/%s/dev", dir, de->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s/uevent", dir, de->d_name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rmdir(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 /* Bind: the driver's ADDR link, then the device's driver link (which readers look at), the
- * uevent, and for vfio-pci the group's /dev/vfio/N. */
+ * uevent, and for vfio-pci the group's /dev/vfio/N (and the device's cdev, fk_cdev_add()). */
 static int fk_attach(const char *devdir, const char *addr, const char *drv)
 {
 	char drvdir[PATH_MAX], rel[PATH_MAX], path[PATH_MAX], grp[64];
@@ -631,6 +711,7 @@ static int fk_attach(const char *devdir, const char *addr, const char *drv)
 		if (fk_path(path, "dev/vfio/%s", grp) == 0 &&
 		    (fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
 			real_close(fd);
+		fk_cdev_add(devdir);
 	}
 	return 0;
 }
@@ -644,6 +725,8 @@ static int fk_detach(const char *devdir, const char *addr, const char *drv)
 	if (fk_path(path, "sys/bus/pci/drivers/%s/%s", drv, addr) == 0)
 		unlink(path);
 	fk_uevent(devdir, NULL);
+	if (fk_is_vfio(drv))
+		fk_cdev_remove(devdir);
 	if (fk_is_vfio(drv) && fk_group(devdir, grp, sizeof(grp)) && !fk_group_on_vfio(grp) &&
 	    fk_path(path, "dev/vfio/%s", grp) == 0)
 		unlink(path);

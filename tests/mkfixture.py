@@ -764,9 +764,31 @@ def write_console(t, console):
         t.link("sys/class/graphics/fb0", p + "/graphics/fb0")
 
 
-def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
+def write_kernel612(t):
+    """A 6.12-style kernel built with iommufd and the VFIO device cdevs (CONFIG_IOMMUFD,
+    CONFIG_VFIO_DEVICE_CDEV, as other distributions and custom builds have; Debian 13's has
+    neither): the vfio-dev class (the fake kernel gives each device bound to a vfio driver its
+    ADDR/vfio-dev/vfioN and dev/vfio/devices/vfioN), dev/iommu, iommufd built in with its
+    allow_unsafe_interrupts parameter, and boot/config-KVER saying so."""
+    t.mkdir("sys/class/vfio-dev")
+    t.mkdir("dev/vfio/devices")
+    t.file("dev/iommu")
+    os.chmod(t.path("dev/iommu"), 0o600)
+    t.mkdir("sys/class/misc/iommu")
+    t.file("sys/class/misc/iommu/dev", "10:123\n")
+    t.mkdir("sys/module/iommufd/parameters")
+    t.file("sys/module/iommufd/parameters/allow_unsafe_interrupts", "N\n")
+    t.mkdir("boot")
+    t.file("boot/config-" + KVER, "".join(line + "\n" for line in (
+        "CONFIG_VFIO=m", "CONFIG_VFIO_DEVICE_CDEV=y", "CONFIG_VFIO_CONTAINER=y",
+        "CONFIG_VFIO_IOMMU_TYPE1=m", "CONFIG_VFIO_PCI_CORE=m", "CONFIG_VFIO_PCI=m",
+        "CONFIG_IOMMUFD=y", "CONFIG_IOMMUFD_VFIO_CONTAINER=n", "CONFIG_IRQ_REMAP=y")))
+
+
+def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True, kernel612=False):
     """Write MACHINE (a dict from MACHINES or bench()) as a kernel-shaped tree under root.
-    vfio: the vfio modules are loaded; vfio_files: their .ko files and modules.dep entries exist."""
+    vfio: the vfio modules are loaded; vfio_files: their .ko files and modules.dep entries exist;
+    kernel612: a 6.12 kernel with iommufd and VFIO device cdevs (write_kernel612())."""
     vfio = vfio and vfio_files
     t = Tree(root)
     devices = machine["devices"]
@@ -785,6 +807,8 @@ def write_tree(machine, root, cmdline=None, vfio=True, vfio_files=True):
         t.mkdir(rel)
     if iommu:
         t.mkdir("sys/kernel/iommu_groups")
+    if kernel612:
+        write_kernel612(t)
     t.file(MARKER, "fixture tree written by tests/mkfixture.py; safe to delete\n")
     t.file("sys/bus/pci/drivers_probe")
     t.file("sys/bus/pci/drivers_autoprobe", "1\n")
@@ -977,6 +1001,10 @@ def main():
     ap.add_argument("--no-vfio-modules", action="store_true",
                     help="no vfio modules at all: not loaded, no .ko files, no modules.dep "
                     "entries (a kernel built without vfio)")
+    ap.add_argument("--kernel-6.12", dest="kernel612", action="store_true",
+                    help="a 6.12 kernel (6.12.0-fixture) with iommufd (/dev/iommu) and VFIO "
+                    "device cdevs: a device bound to vfio gets vfio-dev/vfioN and "
+                    "/dev/vfio/devices/vfioN")
     ap.add_argument("--describe", metavar="MACHINE", help="print the device table and exit")
     ap.add_argument("--list", action="store_true", help="print the machine names and exit")
     ap.add_argument("args", nargs="*", metavar="MACHINE DIR | DIR")
@@ -1000,9 +1028,14 @@ def main():
         if a.args[0] not in MACHINES:
             ap.error("unknown machine %r (have: %s)" % (a.args[0], ", ".join(MACHINES)))
         machine, root = MACHINES[a.args[0]](), a.args[1]
+    if a.kernel612:
+        global KVER
+        KVER = "6.12.0-fixture"
+        machine["cmdline"] = machine["cmdline"].replace("6.1.0-fixture", KVER)
     prepare_dir(root)
     write_tree(machine, os.path.abspath(root), cmdline=a.cmdline,
-               vfio=not (a.no_vfio or a.no_vfio_modules), vfio_files=not a.no_vfio_modules)
+               vfio=not (a.no_vfio or a.no_vfio_modules), vfio_files=not a.no_vfio_modules,
+               kernel612=a.kernel612)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ done
 python3 "$here/mkfixture.py" --no-vfio desktop "$FIXTURES/desktop-novfio" >/dev/null || exit 1
 python3 "$here/mkfixture.py" --no-vfio-modules desktop "$FIXTURES/desktop-novfio-ko" >/dev/null || exit 1
 python3 "$here/mkfixture.py" --bench 64 "$FIXTURES/bench64" >/dev/null || exit 1
+python3 "$here/mkfixture.py" --kernel-6.12 desktop "$FIXTURES/desktop-6.12" >/dev/null || exit 1
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("$here"/test-*.sh)
