@@ -10,9 +10,10 @@ driver_of() {
 	local link=/sys/bus/pci/devices/$1/driver
 	if [[ -e "$link" ]]; then basename "$(readlink "$link")"; else echo none; fi
 }
-# kernel-log lines "DRIVER ADDR: ..." of any driver but the PCI core, pcieport and vfio-pci
+# kernel-log lines about ADDR but the PCI core's, pcieport's, vfio-pci's and vfio-claim's own: a
+# host driver's ("e1000e ADDR: ...", "xhci_hcd ADDR: ...", "nvme nvme0: pci function ADDR")
 probes() {
-	dmesg | grep -E "(^|[] ])[^]: ]+ $1: " | grep -vE "(^|[] ])(pci|pcieport|vfio-pci) $1: "
+	dmesg | grep -F "$1" | grep -vE "(pci|pcieport|vfio-pci) $1: |vfio-claim: "
 }
 
 echo "== lspci -tv"
