@@ -9,14 +9,17 @@
 # /run/vfio-claim/devices/* well formed; under dracut's systemd initrd (Debian 13) the journal
 # shows dracut-pre-udev.service done before systemd-udev-trigger started.
 #
-# Usage: tests/vm/soak.sh [--release SUITE] [--deb FILE] [--boots N] [--seed S] [FLAVOR...]
+# Usage: tests/vm/soak.sh [--release SUITE] [--deb FILE] [--boots N] [--seed S] [--append ARGS]
+#                        [FLAVOR...]
 #   --release SUITE  trixie (default, or $VFIO_CLAIM_RELEASE) or bookworm
 #   --deb FILE       the package (default: built from this tree on this host)
 #   --boots N        boots per flavour (default $SOAK_BOOTS, else 20)
 #   --seed S         the shuffles' seed (default: the time); a failure names its boot's seed
+#   --append ARGS    add to each boot's kernel command line (vfio_claim=off must fail every boot)
 #   FLAVOR           initramfs-tools dracut (default both)
 # Prints one line per boot ("ok"/"not ok", the layout, the time) and the figures: boots,
-# failures, seconds per boot. Exits 1 if a boot failed. KEEP=1 keeps the work directory.
+# failures, seconds per boot. Exits 1 if a boot failed. KEEP=1 keeps the work directory and every
+# boot's results (else only those of failed boots).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,14 +37,16 @@ DEB=
 BOOTS=${SOAK_BOOTS:-20}
 SEED=$(date +%s)
 FLAVORS=()
+APPEND=()
 while (($#)); do
 	case $1 in
 	--release) RELEASE=${2:?--release needs a suite}; shift ;;
 	--deb) DEB=$(realpath "${2:?--deb needs a file}"); shift ;;
 	--boots) BOOTS=${2:?--boots needs a number}; shift ;;
 	--seed) SEED=${2:?--seed needs a number}; shift ;;
+	--append) APPEND+=(--append "${2:?--append needs kernel arguments}"); shift ;;
 	initramfs-tools | dracut) FLAVORS+=("$1") ;;
-	*) die "usage: soak.sh [--release SUITE] [--deb FILE] [--boots N] [--seed S] [FLAVOR...]" ;;
+	*) die "usage: soak.sh [--release SUITE] [--deb FILE] [--boots N] [--seed S] [--append ARGS] [FLAVOR...]" ;;
 	esac
 	shift
 done
@@ -144,7 +149,7 @@ main() {
 			out=$WORK/$fl-$i
 			start=$SECONDS
 			"$HERE/boot.sh" "$img" --script "$HERE/guest-soak.sh" --out "$out" --root-ports 0 \
-				-- "${layout_args[@]}" >/dev/null 2>&1 || true
+				"${APPEND[@]}" -- "${layout_args[@]}" >/dev/null 2>&1 || true
 			t=$((SECONDS - start))
 			why=$(judge "$fl" "$out")
 			n=$((n + 1))
@@ -153,7 +158,7 @@ main() {
 			[[ -n "$min" ]] && ((t >= min)) || min=$t
 			if [[ -z "$why" ]]; then
 				check "$RELEASE/$fl boot $i (seed $seed, ${t} s): $lines" true
-				rm -rf "$out"
+				[[ "${KEEP:-0}" == 1 ]] || rm -rf "$out"
 			else
 				check "$RELEASE/$fl boot $i (seed $seed, ${t} s): $lines" false
 				fails=$((fails + 1))
