@@ -59,6 +59,7 @@ t=$(jtime UNIT=systemd-udev-trigger.service MESSAGE_ID=7d4958e842da4a758f6c1cdc7
 [[ -z "$t" ]] || echo "CHECK journal udev-trigger-started $t"
 # the kernel's time of the early claims' messages (journald's own time for them is when it read them)
 t=$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] vfio-claim: 0000:00:0[24]\.0: claimed for vfio-pci.*/\1/p' | tail -n 1)
+[[ -z "$t" ]] || echo "CHECK journal last-early-claim $t"
 journalctl -q -b -o short-monotonic --no-pager 2>/dev/null |
 	grep -E 'dracut-pre-udev|udev-trigger|Coldplug|vfio-claim|switch.root|Switching root' | head -n 40 | sed 's/^/    journal: /'
 dmesg | grep -E 'vfio-claim' | sed 's/^/CHECK kmsg /'
