@@ -49,7 +49,7 @@ for dev in /sys/bus/pci/devices/*; do
 	echo "CHECK probes $dev $(grep -c . <<<"$probes") $(sed -n 's/^stage=//p' "/run/vfio-claim/devices/$dev" 2>/dev/null)"
 	[[ -z "$probes" ]] || awk '{ print "    probe: " $0 }' <<<"$probes"
 done
-# systemd in the initrd (dracut 106): the monotonic time at which dracut-pre-udev.service (our
+# systemd in the initrd (dracut 106 and 059): the monotonic time at which dracut-pre-udev.service (our
 # hook) was done and systemd-udev-trigger.service began, by the messages' IDs (job done, unit
 # starting), and of the early claims' kernel messages
 jtime() { journalctl -q -b -o short-monotonic --no-pager "$@" 2>/dev/null | sed -n '1s/^\[ *\([0-9.]*\)\].*/\1/p'; }

@@ -65,7 +65,7 @@ for f in /run/vfio-claim/devices/*; do
 done
 echo "CHECK state-files $n bad $bad"
 
-# systemd in the initrd (dracut 106): our pre-udev hook done before systemd-udev-trigger began
+# systemd in the initrd (dracut 106 and 059): our pre-udev hook done before systemd-udev-trigger began
 jtime() { journalctl -q -b -o short-monotonic --no-pager "$@" 2>/dev/null | sed -n '1s/^\[ *\([0-9.]*\)\].*/\1/p'; }
 t=$(jtime UNIT=dracut-pre-udev.service MESSAGE_ID=39f53479d3a045ac8e11786248231fbf JOB_TYPE=start)
 [[ -z "$t" ]] || echo "CHECK journal pre-udev-finished $t"
