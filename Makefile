@@ -69,9 +69,12 @@ fuzz: $(FUZZ_BINS)
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # `make check` and `make demo` first install what they need (as root, on Debian 13 or 12).
+# The Debian 13 guests boot the package that check-trixie built with Debian 13's own tools.
+TRIXIE_DEB = $${VFIO_CLAIM_CACHE:-/var/cache/vfio-claim-tests}/debs-out/trixie/vfio-claim_$(VERSION)_$$(dpkg --print-architecture).deb
 check:
 	tests/deps.sh check
-	$(MAKE) check-unit check-trixie check-vm
+	$(MAKE) check-unit check-trixie
+	$(MAKE) check-vm VM_DEB_trixie="$(TRIXIE_DEB)"
 
 check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(FUZZ_BINS)
 	tests/run-unit.sh $(UNIT_BINS)
@@ -89,12 +92,27 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 check-trixie:
 	tests/chroot/trixie-test.sh
 
-# Boots of Debian's kernel under QEMU with the package installed (tests/vm/).
+# Boots of Debian's kernels under QEMU with the package installed (tests/vm/). VM_RELEASES: the
+# guests' Debian releases; the first gets every boot test and the SR-IOV test, the others the quick
+# set (the claim boot of each generator) unless VM_FULL=1. VM_DEB_<release>=FILE: the package for
+# that release's guests (default: built from this tree on this host).
+VM_RELEASES ?= trixie bookworm
+VM_FULL ?=
+vm_full = $(or $(filter 1 yes,$(VM_FULL)),$(filter $(1),$(firstword $(VM_RELEASES))))
+vm_deb = $(if $(VM_DEB_$(1)),--deb $(VM_DEB_$(1)))
 check-vm:
-	tests/vm/boot-tests.sh
-	tests/vm/sriov-test.sh
+	$(foreach r,$(VM_RELEASES),tests/vm/boot-tests.sh --release $(r) $(call vm_deb,$(r)) \
+		$(if $(call vm_full,$(r)),,--quick) && \
+		$(if $(call vm_full,$(r)),tests/vm/sriov-test.sh --release $(r) $(call vm_deb,$(r)) &&)) true
 	tests/vm/gpu-test.sh
 	tests/vm/libvirt-test.sh
+
+# Not part of check: SOAK_BOOTS boots (default 20) of each generator on SOAK_RELEASE (Debian 13),
+# the guest's PCI devices placed anew each time.
+SOAK_BOOTS ?= 20
+SOAK_RELEASE ?= trixie
+soak:
+	tests/vm/soak.sh --release $(SOAK_RELEASE) --boots $(SOAK_BOOTS) $(call vm_deb,$(SOAK_RELEASE))
 
 # The README's main command.
 demo:
@@ -160,4 +178,4 @@ install: vfio-claim
 	install -d $(DESTDIR)$(LIBVIRTHOOKDIR)
 	ln -sfn $(SBINDIR)/vfio-claim $(DESTDIR)$(LIBVIRTHOOKDIR)/vfio-claim
 
-.PHONY: all check check-unit check-trixie check-vm demo bench format clean install fuzz
+.PHONY: all check check-unit check-trixie check-vm soak demo bench format clean install fuzz

@@ -74,14 +74,61 @@ test_disabled_files_are_not_read() {
     [ "$OUT" = http://apt.example/debian ] || fail "mirror '$OUT'"
 }
 
-test_no_source_for_the_suite_is_a_clear_error() {
+test_trixie_from_the_bookworm_source_of_a_debian_12_host() {
     apt_dir
-    printf '%s\n' 'deb http://apt.example/debian bookworm main' >"$APT/sources.list"
+    # this machine's shape: bookworm and its updates, security apart, another archive disabled
+    cat >"$APT/sources.list.d/debian.sources" <<'SRC'
+Types: deb
+URIs: http://security.example/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb
+URIs: http://apt.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+SRC
+    printf '%s\n' 'deb http://trixie-updates.example/debian trixie-updates main' \
+        >"$APT/sources.list.d/updates.list"
+    mirror_of "$APT" trixie
+    assert_rc 0
+    [ "$OUT" = http://apt.example/debian ] || fail "mirror '$OUT'"
+    assert_err "no apt source for 'trixie'; trixie from bookworm's mirror http://apt.example/debian"
+}
+
+test_a_source_of_the_suite_itself_wins_over_another_release() {
+    apt_dir
+    printf '%s\n' 'deb http://bookworm.example/debian bookworm main' >"$APT/sources.list"
+    printf '%s\n' 'deb http://trixie.example/debian trixie main' >"$APT/sources.list.d/z.list"
+    mirror_of "$APT" trixie
+    assert_rc 0
+    [ "$OUT" = http://trixie.example/debian ] || fail "mirror '$OUT'"
+    [ -z "$ERR" ] || fail "said: $ERR"
+    # and a Debian 13 host builds bookworm from its trixie source
+    rm "$APT/sources.list"
+    mirror_of "$APT" bookworm
+    assert_rc 0
+    [ "$OUT" = http://trixie.example/debian ] || fail "bookworm mirror '$OUT'"
+}
+
+test_no_source_of_a_debian_release_is_a_clear_error() {
+    apt_dir
+    # -security, -updates and other archives' suites are not a Debian release's own source
+    printf '%s\n' 'deb http://security.example/debian-security bookworm-security main' \
+        'deb http://apt.example/debian bookworm-updates main' \
+        'deb https://other.example/node nodistro main' >"$APT/sources.list"
     mirror_of "$APT" trixie
     assert_rc 1
     [ -z "$OUT" ] || fail "printed a mirror: '$OUT'"
-    assert_err "no apt source for 'trixie' in $APT/sources.list"
+    assert_err "no apt source for 'trixie' nor for another Debian release (bookworm trixie) in $APT/sources.list"
     assert_err "set VFIO_CLAIM_MIRROR"
+}
+
+test_unknown_release_is_refused() {
+    RC=0
+    ERR=$(VFIO_CLAIM_CACHE=/nonexistent bash "$TESTS_DIR/vm/build-rootfs.sh" --release potato 2>&1) || RC=$?
+    assert_rc 1
+    assert_err "unknown release 'potato' (known: trixie bookworm)"
 }
 
 test_vfio_claim_mirror_wins() {

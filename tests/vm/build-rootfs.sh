@@ -1,27 +1,38 @@
 #!/bin/bash
-# Build (once) the Debian 12 root file systems the QEMU tests boot.
+# Build (once) the Debian root file systems the QEMU tests boot: Debian 12 (bookworm) or
+# Debian 13 (trixie), each with that release's own kernel and initramfs generators.
 #
-# Usage: tests/vm/build-rootfs.sh [CACHE_DIR] [VARIANT...]
+# Usage: tests/vm/build-rootfs.sh [--release SUITE] [CACHE_DIR] [VARIANT...]
+#   SUITE      bookworm (default, or $VFIO_CLAIM_SUITE) or trixie
 #   CACHE_DIR  default ${VFIO_CLAIM_CACHE:-/var/cache/vfio-claim-tests}
 #   VARIANT    initramfs-tools and/or dracut (default: both)
 #
-# Produces CACHE_DIR/rootfs-initramfs-tools and CACHE_DIR/rootfs-dracut, each a
-# complete bookworm system (systemd, udev, kmod, linux-image-amd64, pciutils) with
-# its own initramfs generator and an initramfs already generated in /boot.
-# Both are copies of one debootstrap (CACHE_DIR/base), so the mirror is read once.
+# Each release has its own cache folder, RDIR (vm_release_cache in lib.sh): CACHE_DIR itself for
+# bookworm (where its trees have always been), CACHE_DIR/SUITE for the others (CACHE_DIR/trixie).
+# Produces RDIR/rootfs-initramfs-tools and RDIR/rootfs-dracut, each a complete system of that
+# release (systemd, udev, kmod, linux-image-amd64, pciutils) with its own initramfs generator and
+# an initramfs already generated in /boot. Both are copies of one debootstrap (RDIR/base), so the
+# mirror is read once per release.
 #
-# A tree is rebuilt only when its stamp file (CACHE_DIR/rootfs-VARIANT.stamp)
-# does not hold the sha256 of this script: edit the script, and the next run
-# rebuilds. Downloaded .debs stay in CACHE_DIR/debs for the next rebuild.
+# A tree is rebuilt only when its stamp file (RDIR/rootfs-VARIANT.stamp) does not hold the sha256
+# of this script and lib.sh: edit them, and the next run rebuilds. Downloaded .debs stay in
+# RDIR/debs for the next rebuild.
 #
 # Environment:
 #   VFIO_CLAIM_CACHE   default cache directory
-#   VFIO_CLAIM_MIRROR  Debian mirror URL (default: the first bookworm source in /etc/apt; none
-#                      there and no VFIO_CLAIM_MIRROR is an error, no mirror is built in)
+#   VFIO_CLAIM_MIRROR  Debian mirror URL (default: the first apt source of SUITE in /etc/apt, else
+#                      of another Debian release (the same archive holds every release: a Debian
+#                      12 host builds trixie from its bookworm source); none there and no
+#                      VFIO_CLAIM_MIRROR is an error, no mirror is built in)
 #   VFIO_CLAIM_SUITE   default bookworm
 set -euo pipefail
 
-readonly SUITE="${VFIO_CLAIM_SUITE:-bookworm}"
+SUITE="${VFIO_CLAIM_SUITE:-bookworm}"
+if [[ "${1:-}" == --release ]]; then
+	SUITE=${2:?--release needs a suite name}
+	shift 2
+fi
+readonly SUITE
 readonly BASE_PACKAGES=(
 	systemd-sysv udev kmod initramfs-tools linux-image-amd64 pciutils
 	libkmod2 libblkid1 libudev1 zstd iproute2 procps
@@ -41,10 +52,10 @@ is_fresh() { # DIR STAMP
 }
 
 # The URIs of the first stanza of a deb822 .sources file that is enabled, has Types "deb" and
-# lists SUITE itself (not SUITE-updates) in Suites; http, https, ftp and file URIs only, the
+# lists S itself (not S-updates) in Suites; http, https, ftp and file URIs only, the
 # schemes debootstrap takes.
-deb822_uri() { # FILE
-	awk -v s="$SUITE" '
+deb822_uri() { # FILE S
+	awk -v s="$2" '
 		function has(list, word, n, a, i) {
 			n = split(list, a, /[ \t]+/)
 			for (i = 1; i <= n; i++)
@@ -86,9 +97,9 @@ deb822_uri() { # FILE
 	' "$1"
 }
 
-# The URI of the first one-line entry "deb [OPTIONS] URI SUITE COMPONENT..." for SUITE.
-one_line_uri() { # FILE
-	awk -v s="$SUITE" '
+# The URI of the first one-line entry "deb [OPTIONS] URI S COMPONENT..." for S.
+one_line_uri() { # FILE S
+	awk -v s="$2" '
 		{ sub(/#.*/, "") }
 		$1 == "deb" {
 			i = 2
@@ -105,30 +116,40 @@ one_line_uri() { # FILE
 	' "$1"
 }
 
+# The Debian releases whose apt source leads to the archive that holds the others too: a Debian
+# 12 host names bookworm only, and its mirror serves trixie as well.
+readonly MIRROR_SUITES=(bookworm trixie)
+
 # The Debian mirror to debootstrap from: VFIO_CLAIM_MIRROR, else the first apt source of SUITE
 # in APT_DIR (default /etc/apt), in apt's order: sources.list, then sources.list.d/*.list and
-# *.sources by name. No mirror is built in: without one, this fails and says what to set.
+# *.sources by name; else, in that order again, the first source of another release of
+# MIRROR_SUITES (the same archive; never SUITE-updates or -security, other archives). No mirror is
+# built in: without one, this fails and says what to set.
 find_mirror() { # [APT_DIR]
-	local dir=${1:-/etc/apt} f uri
+	local dir=${1:-/etc/apt} f uri s
 	if [[ -n "${VFIO_CLAIM_MIRROR:-}" ]]; then
 		echo "$VFIO_CLAIM_MIRROR"
 		return 0
 	fi
-	for f in "$dir/sources.list" "$dir"/sources.list.d/*; do
-		[[ -f "$f" ]] || continue
-		case $f in
-		*.sources) uri=$(deb822_uri "$f") ;;
-		*/sources.list | *.list) uri=$(one_line_uri "$f") ;;
-		*) continue ;;
-		esac
-		if [[ -n "$uri" ]]; then
-			echo "$uri"
-			return 0
-		fi
+	for s in "$SUITE" "${MIRROR_SUITES[@]}"; do
+		for f in "$dir/sources.list" "$dir"/sources.list.d/*; do
+			[[ -f "$f" ]] || continue
+			case $f in
+			*.sources) uri=$(deb822_uri "$f" "$s") ;;
+			*/sources.list | *.list) uri=$(one_line_uri "$f" "$s") ;;
+			*) continue ;;
+			esac
+			if [[ -n "$uri" ]]; then
+				[[ $s == "$SUITE" ]] ||
+					echo "build-rootfs: no apt source for '$SUITE'; $SUITE from $s's mirror $uri" >&2
+				echo "$uri"
+				return 0
+			fi
+		done
 	done
-	echo "build-rootfs: error: no apt source for '$SUITE' in $dir/sources.list or" \
-		"$dir/sources.list.d/ (*.list or *.sources): set VFIO_CLAIM_MIRROR to the URL of a" \
-		"Debian mirror" >&2
+	echo "build-rootfs: error: no apt source for '$SUITE' nor for another Debian release" \
+		"(${MIRROR_SUITES[*]}) in $dir/sources.list or $dir/sources.list.d/ (*.list or" \
+		"*.sources): set VFIO_CLAIM_MIRROR to the URL of a Debian mirror" >&2
 	return 1
 }
 
@@ -265,7 +286,9 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	local cache=${1:-${VFIO_CLAIM_CACHE:-/var/cache/vfio-claim-tests}}
+	vm_release_ok "$SUITE" || die "unknown release '$SUITE' (known: $VM_RELEASES_KNOWN)"
+	local cache
+	cache=$(vm_release_cache "$SUITE" "${1:-$(vm_cache_dir)}")
 	shift || true
 	local variants=("$@") v
 	((${#variants[@]})) || variants=(initramfs-tools dracut)
@@ -285,7 +308,7 @@ main() {
 		is_fresh "$cache/rootfs-$v" "$cache/rootfs-$v.stamp" || need=1
 	done
 	if ((need == 0)); then
-		log "all requested root file systems are up to date in $cache"
+		log "all requested $SUITE root file systems are up to date in $cache"
 		return
 	fi
 	build_base "$cache"

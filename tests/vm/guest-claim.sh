@@ -36,9 +36,32 @@ vfio-claim status | awk '$1 ~ /^0000:/ {dev = $1} /note: storage controller clai
 	sub(/.*; run /, "run "); sub(/ on this system.*/, ""); print "CHECK late-note", dev, $0}'
 [[ -s /run/vfio-claim/config-errors ]] && sed 's/^/CHECK config-error /' /run/vfio-claim/config-errors
 # what the host drivers said about each device since boot: nothing, for claimed devices
-for dev in 0000:00:02.0 0000:00:04.0; do
+for dev in 0000:00:02.0 0000:00:04.0 0000:00:03.0; do
 	echo "CHECK hostmsgs $dev $(dmesg | grep -cE "(e1000e|xhci_hcd|xhci_pci) $dev")"
 done
+# every kernel-log line about a device now on vfio-pci but the PCI core's, pcieport's, vfio-pci's
+# and vfio-claim's own (a host driver's "e1000e ADDR: ...", "nvme nvme0: pci function ADDR"), with
+# the stage that claimed it: none for one claimed in the initramfs
+for dev in /sys/bus/pci/devices/*; do
+	dev=${dev##*/}
+	[[ $(driver_of "$dev") == vfio-pci ]] || continue
+	probes=$(dmesg | grep -F "$dev" | grep -vE "(pci|pcieport|vfio-pci) $dev: |vfio-claim: ")
+	echo "CHECK probes $dev $(grep -c . <<<"$probes") $(sed -n 's/^stage=//p' "/run/vfio-claim/devices/$dev" 2>/dev/null)"
+	[[ -z "$probes" ]] || awk '{ print "    probe: " $0 }' <<<"$probes"
+done
+# systemd in the initrd (dracut 106 and 059): the monotonic time at which dracut-pre-udev.service (our
+# hook) was done and systemd-udev-trigger.service began, by the messages' IDs (job done, unit
+# starting), and of the early claims' kernel messages
+jtime() { journalctl -q -b -o short-monotonic --no-pager "$@" 2>/dev/null | sed -n '1s/^\[ *\([0-9.]*\)\].*/\1/p'; }
+t=$(jtime UNIT=dracut-pre-udev.service MESSAGE_ID=39f53479d3a045ac8e11786248231fbf JOB_TYPE=start)
+[[ -z "$t" ]] || echo "CHECK journal pre-udev-finished $t"
+t=$(jtime UNIT=systemd-udev-trigger.service MESSAGE_ID=7d4958e842da4a758f6c1cdc7b36dcc5)
+[[ -z "$t" ]] || echo "CHECK journal udev-trigger-started $t"
+# the kernel's time of the early claims' messages (journald's own time for them is when it read them)
+t=$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] vfio-claim: 0000:00:0[24]\.0: claimed for vfio-pci.*/\1/p' | tail -n 1)
+[[ -z "$t" ]] || echo "CHECK journal last-early-claim $t"
+journalctl -q -b -o short-monotonic --no-pager 2>/dev/null |
+	grep -E 'dracut-pre-udev|udev-trigger|Coldplug|vfio-claim|switch.root|Switching root' | head -n 40 | sed 's/^/    journal: /'
 dmesg | grep -E 'vfio-claim' | sed 's/^/CHECK kmsg /'
 
 if [[ $mode == off ]]; then

@@ -4,6 +4,24 @@
 # The cache of root file systems, images and probe results.
 vm_cache_dir() { echo "${VFIO_CLAIM_CACHE:-/var/cache/vfio-claim-tests}"; }
 
+# The Debian releases the QEMU guests run (suite names): 13 and 12.
+# shellcheck disable=SC2034 # read by the scripts that source this file
+VM_RELEASES_KNOWN="trixie bookworm"
+vm_release_ok() { [[ " $VM_RELEASES_KNOWN " == *" $1 "* ]]; }
+
+# The cache folder of RELEASE's root file systems (build-rootfs.sh): CACHE itself for bookworm,
+# where its trees were before there were releases (other scripts use CACHE/rootfs-initramfs-tools),
+# CACHE/RELEASE for the others.
+vm_release_cache() { # RELEASE [CACHE]
+	local cache=${2:-$(vm_cache_dir)}
+	if [[ $1 == bookworm ]]; then echo "$cache"; else echo "$cache/$1"; fi
+}
+
+# RELEASE's root file system of one initramfs generator: initramfs-tools or dracut.
+vm_rootfs() { # RELEASE VARIANT [CACHE]
+	echo "$(vm_release_cache "$1" "${3:-}")/rootfs-$2"
+}
+
 log() { printf '[%s %(%T)T] %s\n' "${LOG_TAG:-vm}" -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 

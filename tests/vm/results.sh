@@ -38,3 +38,20 @@ build_deb() {
 		die "dpkg-buildpackage failed, see $WORK/dpkg-buildpackage.log"
 	ls "$WORK"/vfio-claim_*.deb
 }
+
+# no_host_probe OUTPUT: the guest listed the devices on vfio-pci ("CHECK probes ADDR N STAGE"), at
+# least one claimed in the initramfs, and the kernel log has no line of another driver (N) about
+# any of those (one claimed later, at the udev stage, may have met its host driver first)
+no_host_probe() {
+	grep -qE '^CHECK probes [^ ]+ [0-9]+ initramfs$' "$1" &&
+		! grep -qE '^CHECK probes [^ ]+ [1-9][0-9]* initramfs$' "$1"
+}
+
+# journal_before OUTPUT A B: the guest's journal times "CHECK journal A T" and "... B T" are there,
+# and A's is earlier than B's
+journal_before() {
+	local a b
+	a=$(sed -n "s/^CHECK journal $2 //p" "$1" | head -n 1)
+	b=$(sed -n "s/^CHECK journal $3 //p" "$1" | head -n 1)
+	[[ -n "$a" && -n "$b" ]] && awk -v a="$a" -v b="$b" 'BEGIN { exit !(a + 0 < b + 0) }'
+}
