@@ -153,23 +153,6 @@ static int prepare(const char *guest)
 	return ret;
 }
 
-static int release_end(const char *guest)
-{
-	struct session s;
-	size_t gave = 0;
-	int r;
-
-	if (session_open(&s) < 0)
-		return EXIT_RUNTIME;
-	r = guest_release(&s, guest, true, &gave, NULL);
-	if (r < 0)
-		log_error("%s: not every device could be given back; run 'vfio-claim release "
-			  "--guest %s' once what holds them has stopped",
-			  guest, guest);
-	session_close(&s);
-	return r < 0 ? EXIT_RUNTIME : 0;
-}
-
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
 	const char *guest, *op, *sub;
@@ -195,7 +178,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	 * nothing else done */
 	read_stdin(&buf, &len, false);
 	if (streq(op, "release") && streq(sub, "end"))
-		return release_end(guest);
+		return guest_give_back(guest) < 0 ? EXIT_RUNTIME : 0;
 	return 0;
 }
 

@@ -85,8 +85,8 @@ static int claim(const char *guest, const char *tag, char **sels, size_t nsels)
 	return r < 0 ? EXIT_RUNTIME : 0;
 }
 
-/* Gives back what the guest held: 0, or -errno (logged). */
-static int give_back(const char *guest)
+/* Gives back what the guest held: 0, or -errno (logged). The end of run and of libvirt-hook. */
+int guest_give_back(const char *guest)
 {
 	struct session s;
 	size_t gave = 0;
@@ -213,7 +213,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return rc;
 	}
 	rc = supervise(argv + dash + 1, &old);
-	r = give_back(guest);
+	r = guest_give_back(guest);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc ? rc : r < 0 ? EXIT_RUNTIME : 0;
 }

@@ -89,6 +89,8 @@ int session_open_event(struct session *s, const struct strv *addrs);
 /* The plan for the session's inputs; manual: a claim by hand, or NULL. */
 void session_plan(struct session *s, const struct rule *manual);
 void session_close(struct session *s);
+/* A guest stopped: what no other guest holds goes back (cmd-run.c). 0, or -errno (logged). */
+int guest_give_back(const char *guest);
 struct modules *session_modules(struct session *s);
 const struct holders *session_holders(struct session *s);
 /*

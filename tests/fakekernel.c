@@ -1471,10 +1471,28 @@ static int fk_special_name(const char *path)
 	       !strcmp(base, "sriov_numvfs");
 }
 
+/* DRIVER/bind or DRIVER/unbind of a bus's drivers folder: e gets the kind and the driver. */
+static int fk_classify_driver(const char *rel, int bind, int unbind, struct fk_fd *e)
+{
+	const char *slash = strchr(rel, '/');
+	size_t len = slash ? (size_t)(slash - rel) : 0;
+
+	if (!len || len >= sizeof(e->arg))
+		return 0;
+	if (!strcmp(slash, "/bind"))
+		e->kind = bind;
+	else if (!strcmp(slash, "/unbind"))
+		e->kind = unbind;
+	else
+		return 0;
+	memcpy(e->arg, rel, len);
+	return 1;
+}
+
 /* Is the canonical path (of an open file) one of the special files?  Fills e. */
 static int fk_classify_path(const char *real, struct fk_fd *e)
 {
-	const char *rel, *slash, *base;
+	const char *rel, *base;
 	size_t len;
 
 	memset(e, 0, sizeof(*e));
@@ -1485,36 +1503,10 @@ static int fk_classify_path(const char *real, struct fk_fd *e)
 		e->kind = FK_PROBE;
 		return 1;
 	}
-	if (!strncmp(rel, "sys/bus/platform/drivers/", 25)) {
-		rel += 25;
-		slash = strchr(rel, '/');
-		len = slash ? (size_t)(slash - rel) : 0;
-		if (!len || len >= sizeof(e->arg))
-			return 0;
-		if (!strcmp(slash, "/bind"))
-			e->kind = FK_PBIND;
-		else if (!strcmp(slash, "/unbind"))
-			e->kind = FK_PUNBIND;
-		else
-			return 0;
-		memcpy(e->arg, rel, len);
-		return 1;
-	}
-	if (!strncmp(rel, "sys/bus/pci/drivers/", 20)) {
-		rel += 20;
-		slash = strchr(rel, '/');
-		len = slash ? (size_t)(slash - rel) : 0;
-		if (!len || len >= sizeof(e->arg))
-			return 0;
-		if (!strcmp(slash, "/bind"))
-			e->kind = FK_BIND;
-		else if (!strcmp(slash, "/unbind"))
-			e->kind = FK_UNBIND;
-		else
-			return 0;
-		memcpy(e->arg, rel, len);
-		return 1;
-	}
+	if (!strncmp(rel, "sys/bus/platform/drivers/", 25))
+		return fk_classify_driver(rel + 25, FK_PBIND, FK_PUNBIND, e);
+	if (!strncmp(rel, "sys/bus/pci/drivers/", 20))
+		return fk_classify_driver(rel + 20, FK_BIND, FK_UNBIND, e);
 	base = strrchr(rel, '/');
 	if (!strncmp(rel, "sys/devices/", 12) &&
 	    (!strcmp(base, "/driver_override") || !strcmp(base, "/sriov_numvfs"))) {
