@@ -51,8 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(cfg.errors[i].line >= 1 && cfg.errors[i].line <= lines);
 		FUZZ_ASSERT(cfg.errors[i].message && *cfg.errors[i].message);
 	}
-	nsels = fuzz_check_rules(&cfg.claims, NULL);
+	fuzz_check_rules(&cfg.claims, NULL);
 	fuzz_check_rules(&cfg.excludes, NULL);
+	/* when=guest lines are no boot claim: the udev rules never mark their devices */
+	nsels = 0;
+	for (size_t i = 0; i < cfg.claims.n; i++)
+		if (!cfg.claims.v[i].guest)
+			nsels += cfg.claims.v[i].nsels;
 
 	rules = udev_select_rules(&cfg);
 	/*
