@@ -247,3 +247,39 @@ test_a_framebuffer_that_cannot_be_bound_again_fails_the_release_and_stays_record
     [ "$(state_of "$GPU" fb_unbound)" = "efi-framebuffer:$EFIFB" ] || fail "what is still unbound is not recorded"
     [ -z "$(state_of "$GPU" vtcon_unbound)" ] || fail "a restored console is still recorded"
 }
+
+test_a_boot_gpu_that_follows_a_guest_needs_force_and_gets_its_console_back_when_it_stops() {
+    fixture single-gpu
+    conf 10-desk.conf "claim $GPU when=guest"
+    run claim --guest desk "$GPU"
+    assert_rc 1
+    assert_err "add 'force' to its claim at /etc/vfio-claim.d/10-desk.conf:1"
+    assert_driver "$GPU" nvidia
+    assert_console_on_host
+    conf 10-desk.conf "claim $GPU when=guest force"
+    mkdir -p "$ROOT/proc/4321/fd"
+    ln -s /dev/dri/card0 "$ROOT/proc/4321/fd/10"
+    echo Xorg >"$ROOT/proc/4321/comm"
+    run claim --guest desk "$GPU"
+    assert_rc 1
+    assert_err "$GPU: held by Xorg (pid 4321) through /dev/dri/card0: stop the display manager first"
+    assert_driver "$GPU" nvidia
+    assert_console_on_host
+    [ ! -e "$ROOT/run/vfio-claim/devices/$GPU" ] || fail "a refused start left a state entry"
+    rm -r "$ROOT/proc/4321"
+    run claim --guest desk "$GPU"
+    assert_rc 0
+    assert_driver "$GPU" vfio-pci
+    assert_driver "$AUDIO" vfio-pci
+    assert_vtcon vtcon1 0
+    assert_efifb none
+    assert_err "$GPU: console unbound before its driver: vtcon1, $EFIFB (efi-framebuffer)"
+    run release --guest desk
+    assert_rc 0
+    assert_driver "$GPU" nvidia
+    assert_driver "$AUDIO" snd_hda_intel
+    assert_console_on_host
+    assert_err "$GPU: console bound again: vtcon1, $EFIFB (efi-framebuffer)"
+    ! grep -q '^vtcon_unbound=\|^fb_unbound=' "$ROOT/run/vfio-claim/devices/$GPU" ||
+        fail "the console record was not cleared"
+}

@@ -5,10 +5,11 @@
 #      platform device vesa-framebuffer.0) and no DRM driver has the card; vfio-pci removes the
 #      firmware framebuffer for good when it binds (Linux 6.0+): the release reports it gone;
 #   A: after `modprobe bochs`: bochs-drm has the card (/dev/dri/card0), fbcon on its framebuffer.
-# In each: `claim` without --force is refused (boot VGA), `claim --force` unbinds the console
-# (and in B the firmware framebuffer) and binds vfio-pci, recording what it unbound; `release`
-# gives the card back, then (A) the console exactly as before. In A a process that holds
-# /dev/dri/card0 is named and the claim refused.
+# In B: `claim` without --force is refused (boot VGA), `claim --force` unbinds the console and
+# the firmware framebuffer and binds vfio-pci, recording what it unbound; `release` gives the card
+# back. In A the card follows a guest: `claim --guest desktop --force` (a process that holds
+# /dev/dri/card0 is named and the start refused), then `release --guest desktop` gives back the
+# driver, then the console exactly as before.
 #
 # Usage: tests/vm/gpu-test.sh   (initramfs-tools image; one boot, ~2.5 min under TCG)
 # Environment: VFIO_CLAIM_CACHE (root file systems, kept between runs), KEEP=1 keeps the work dir,
@@ -68,11 +69,11 @@ main() {
 		has_re "^CHECK A before bochs-drm (gone|unbound) vtcon1=1 card0=yes$" "$o"
 	check "A: a process holding /dev/dri/card0 is named, the claim refused" \
 		has "CHECK A held rc=1 1 bochs-drm vtcon1=1" "$o"
-	check "A: claim --force: vfio-pci, fbcon unbound, no DRM node" \
+	check "A: a guest takes it (claim --guest --force): vfio-pci, fbcon unbound, no DRM node" \
 		has_re "^CHECK A claimed rc=0 vfio-pci (none|vtcon1=0) card0=no$" "$o"
 	check "A: the claim says it unbound fbcon before the driver" has "CHECK A said-unbound 1" "$o"
 	check "A: the state records the console" has "CHECK A record vtcon_unbound=vtcon1" "$o"
-	check "A: release: bochs-drm again, fbcon bound, /dev/dri/card0 exists again" \
+	check "A: the guest stops (release --guest): bochs-drm again, fbcon bound, /dev/dri/card0 exists again" \
 		has "CHECK A released rc=0 bochs-drm vtcon1=1 card0=yes" "$o"
 	check "A: the release says the console is bound again" has "CHECK A said-bound-again 1" "$o"
 	check "A: /sys/class/vtconsole/*/bind exactly as before" has "CHECK A vtconsoles-as-before yes" "$o"

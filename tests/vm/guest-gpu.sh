@@ -5,7 +5,8 @@
 # modprobe.blacklist=bochs, so that the boot ends with the console on the firmware framebuffer
 # and no DRM driver (part B). vfio-pci (Linux 6.0+) removes a VGA device's firmware framebuffer
 # for good when it binds, so the release can only report it gone. Then bochs is loaded by hand,
-# takes the display and fbcon draws on its DRM framebuffer (part A).
+# takes the display and fbcon draws on its DRM framebuffer (part A), and the card follows a guest
+# ('desktop': claim --guest, release --guest).
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 VGA=0000:00:01.0
@@ -89,7 +90,7 @@ show
 before_a=$(vt_state)
 echo "CHECK A before $(driver_of $VGA) $(vesafb_state) $(fbcon_state) card0=$(card0)"
 
-echo "== a process holds /dev/dri/card0: vfio-claim claim --force $VGA"
+echo "== a process holds /dev/dri/card0: vfio-claim claim --guest desktop --force $VGA"
 # shellcheck disable=SC2217 # it only holds the node open, as a display server does
 sleep 600 </dev/dri/card0 &
 holder=$!
@@ -98,24 +99,24 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 rc=0
-vfio-claim claim --force $VGA >out.txt 2>&1 || rc=$?
+vfio-claim claim --guest desktop --force $VGA >out.txt 2>&1 || rc=$?
 sed 's/^/    /' out.txt
 echo "CHECK A held rc=$rc $(grep -c "$VGA: held by sleep (pid $holder) through /dev/dri/card0: stop the display manager first" out.txt) $(driver_of $VGA) $(fbcon_state)"
 kill $holder
 wait $holder 2>/dev/null
 
-echo "== vfio-claim claim --force $VGA"
+echo "== vfio-claim claim --guest desktop --force $VGA"
 rc=0
-vfio-claim claim --force $VGA >out.txt 2>&1 || rc=$?
+vfio-claim claim --guest desktop --force $VGA >out.txt 2>&1 || rc=$?
 sed 's/^/    /' out.txt
 show
 echo "CHECK A claimed rc=$rc $(driver_of $VGA) $(fbcon_state) card0=$(card0)"
 echo "CHECK A said-unbound $(grep -c "$VGA: console unbound before its driver: vtcon1$" out.txt)"
 echo "CHECK A record $(record 'vtcon_unbound|fb_unbound')"
 
-echo "== vfio-claim release $VGA"
+echo "== vfio-claim release --guest desktop"
 rc=0
-vfio-claim release $VGA >out.txt 2>&1 || rc=$?
+vfio-claim release --guest desktop >out.txt 2>&1 || rc=$?
 sed 's/^/    /' out.txt
 udevadm settle -t 30
 sleep 1
