@@ -111,12 +111,12 @@ test_the_libraries_opened_on_demand_are_declared_in_the_dlopen_note_not_linked()
     note="$ROOT.note"
     CLEANUP+=("$note")
     readelf -d "$VFIO_CLAIM" | grep -q 'NEEDED.*libc\.so' || fail "no NEEDED entries read"
-    for lib in libkmod libudev libsmartcols; do
+    for lib in libkmod libudev libsmartcols libxml2; do
         ! readelf -d "$VFIO_CLAIM" | grep -q "NEEDED.*$lib" || fail "$lib is linked (DT_NEEDED)"
     done
     objcopy -O binary --only-section=.note.dlopen "$VFIO_CLAIM" "$note" 2>/dev/null ||
         fail "no .note.dlopen section"
-    python3 - "$note" <<'PY' || fail "the .note.dlopen notes do not declare libkmod, libudev, libsmartcols"
+    python3 - "$note" <<'PY' || fail "the .note.dlopen notes do not declare libkmod, libudev, libsmartcols, libxml2"
 import json, struct, sys
 data, found = open(sys.argv[1], "rb").read(), []
 off = 0
@@ -129,7 +129,8 @@ while off + 12 <= len(data):
         found += json.loads(desc)
 sonames = {e["feature"]: e["soname"] for e in found}
 assert sonames == {"kmod": ["libkmod.so.2"], "udev": ["libudev.so.1"],
-                   "smartcols": ["libsmartcols.so.1"]}, found
+                   "smartcols": ["libsmartcols.so.1"],
+                   "libvirt-hook": ["libxml2.so.16", "libxml2.so.2"]}, found
 assert all(e["priority"] in ("required", "recommended", "suggested") and e["description"]
            for e in found), found
 PY
