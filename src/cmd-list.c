@@ -7,9 +7,9 @@
 
 #include "cmd.h"
 #include "devobj.h"
-#include "guest.h"
 #include "dlopen.h"
 #include "elf-note-dlopen.h"
+#include "guest.h"
 #include "json.h"
 #include "log.h"
 #include "names.h"
