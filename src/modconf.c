@@ -17,10 +17,9 @@
 #include "config.h"
 #include "modconf.h"
 
-/* modprobe's folders, first wins for a file name (kmod's default_config_paths) */
-static const char *const conf_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
-					 "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-					 "/lib/modprobe.d" };
+const char *const modconf_dirs[MODCONF_NDIRS] = { "/etc/modprobe.d", "/run/modprobe.d",
+						  "/usr/local/lib/modprobe.d",
+						  "/usr/lib/modprobe.d", "/lib/modprobe.d" };
 
 static void underscores(char *s)
 {
@@ -154,8 +153,8 @@ static void read_modprobe_d(struct modconf *mc)
 {
 	struct strv seen = { 0 }, files = { 0 }; /* names; "NAME\tPATH", sorted by name */
 
-	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
-		char *dir = root_path("%s", conf_dirs[i]);
+	for (size_t i = 0; i < MODCONF_NDIRS; i++) {
+		char *dir = root_path("%s", modconf_dirs[i]);
 		DIR *d = opendir(dir);
 		struct dirent *de;
 

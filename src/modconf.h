@@ -20,6 +20,10 @@ struct modconf {
 	struct strv variant_pattern, variant_module; /* modules.alias "alias vfio_pci:..." lines */
 };
 
+/* modprobe's folders, first wins for a file name (kmod's default_config_paths) */
+#define MODCONF_NDIRS 5
+extern const char *const modconf_dirs[MODCONF_NDIRS];
+
 /* The module folder (NULL with *err set when the release cannot be told). */
 const char *modconf_moddir(struct modconf *mc, int *err);
 /* NAME ('-' and '_' alike) is blacklisted in modprobe.d or by modprobe.blacklist=. */

@@ -124,10 +124,7 @@ void modules_free(struct modules *m)
  */
 static int kmod_ctx(struct modules *m, struct kmod_ctx **out)
 {
-	static const char *const dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
-					    "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-					    "/lib/modprobe.d" };
-	char *conf[ARRAY_SIZE(dirs) + 1];
+	char *conf[MODCONF_NDIRS + 1];
 	const char *moddir;
 	int r;
 
@@ -141,11 +138,11 @@ static int kmod_ctx(struct modules *m, struct kmod_ctx **out)
 		} else if (!(moddir = modconf_moddir(&m->conf, NULL))) {
 			m->ctx_err = -ENOENT; /* no kernel release under --root: no module */
 		} else {
-			for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-				conf[i] = root_path("%s", dirs[i]);
-			conf[ARRAY_SIZE(dirs)] = NULL;
+			for (size_t i = 0; i < MODCONF_NDIRS; i++)
+				conf[i] = root_path("%s", modconf_dirs[i]);
+			conf[MODCONF_NDIRS] = NULL;
 			m->ctx = sym_kmod_new(moddir, (const char *const *)conf);
-			for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+			for (size_t i = 0; i < MODCONF_NDIRS; i++)
 				free(conf[i]);
 			if (m->ctx) {
 				sym_kmod_set_log_fn(m->ctx, kmod_log, NULL);
