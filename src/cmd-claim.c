@@ -38,19 +38,12 @@ static int claim_for_guest(struct session *s, struct rule *rule, const char *gue
 {
 	const struct guest_starter who = { .kind = "manual" };
 	bool *want = xcalloc(s->devs.n, sizeof(bool));
-	size_t matched = 0;
 	char *why = NULL;
 	int r;
 
 	s->guests = true;
 	session_plan(s, rule);
-	for (size_t i = 0; i < s->devs.n; i++) {
-		for (size_t k = 0; k < rule->nsels && !want[i]; k++)
-			want[i] = selector_match(&rule->sels[k], &s->devs.v[i]) &&
-				  !pci_is_bridge(&s->devs.v[i]);
-		matched += want[i];
-	}
-	if (!matched) {
+	if (!guest_pick(s, rule, NULL, want)) {
 		log_error("no PCI device matches the selectors given");
 		free(want);
 		return EXIT_RUNTIME;

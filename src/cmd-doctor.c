@@ -365,12 +365,7 @@ static void check_modules(struct session *s, struct report *rp)
 		    NULL);
 		return;
 	}
-	list = xstrdup(missing.v[0]);
-	for (size_t i = 1; i < missing.n; i++) {
-		char *t = xasprintf("%s, %s", list, missing.v[i]);
-		free(list);
-		list = t;
-	}
+	list = strv_join(&missing, ", ");
 	add(rp, "vfio-modules", RES_FAIL,
 	    xasprintf("the running kernel has no %s (not loaded, not built in, not in "
 		      "'%s/lib/modules/VERSION'): nothing can be claimed",

@@ -16,32 +16,6 @@
 #include "guest.h"
 #include "log.h"
 
-/* The devices to claim: the operands as selectors (a claim --guest rule), or a tag's lines. */
-static int pick(struct session *s, const struct rule *rule, const char *tag, bool *want)
-{
-	size_t matched = 0;
-
-	for (size_t i = 0; i < s->devs.n; i++) {
-		const struct verdict *v = &s->plan.v[i];
-
-		if (pci_is_bridge(&s->devs.v[i]))
-			continue;
-		if (rule)
-			for (size_t k = 0; k < rule->nsels && !want[i]; k++)
-				want[i] = selector_match(&rule->sels[k], &s->devs.v[i]);
-		else
-			want[i] = v->rule && v->rule->tag && streq(v->rule->tag, tag);
-		matched += want[i];
-	}
-	if (matched)
-		return 0;
-	if (rule)
-		log_error("no PCI device matches the selectors given");
-	else
-		log_error("no claim line with tag=%s selects a device", tag);
-	return -ENOENT;
-}
-
 /* Claims for the guest: 0, or the exit code. */
 static int claim(const char *guest, const char *tag, char **sels, size_t nsels)
 {
@@ -67,8 +41,13 @@ static int claim(const char *guest, const char *tag, char **sels, size_t nsels)
 	s.guests = true;
 	session_plan(&s, nsels ? &rule : NULL);
 	want = xcalloc(s.devs.n, sizeof(bool));
-	r = pick(&s, nsels ? &rule : NULL, tag, want);
-	if (r == 0) {
+	if (!guest_pick(&s, nsels ? &rule : NULL, tag, want)) {
+		if (nsels)
+			log_error("no PCI device matches the selectors given");
+		else
+			log_error("no claim line with tag=%s selects a device", tag);
+		r = -ENOENT;
+	} else {
 		r = guest_claim(&s, guest, &who, want, &refusal);
 		if (r < 0)
 			log_error("%s: %s", guest, refusal);

@@ -187,23 +187,26 @@ char *guest_gone(const struct kv *entry, const char *ename)
 	return why;
 }
 
+/* guests= from the holder names (an empty value when none is left). */
+static void set_holders(struct kv *kv, const struct strv *names)
+{
+	char *list = strv_join(names, ",");
+
+	kv_set(kv, "guests", list);
+	free(list);
+}
+
 /* Adds a holder to an entry (once); the holder's record is written again. */
 static void add_holder(struct kv *kv, const char *ename, const char *record)
 {
 	struct strv names;
-	char *key = xasprintf("guest.%s", ename), *list = NULL;
+	char *key = xasprintf("guest.%s", ename);
 
 	guest_holders(kv, &names);
 	if (!strv_contains(&names, ename))
 		strv_push(&names, xstrdup(ename));
-	for (size_t i = 0; i < names.n; i++) {
-		char *t = xasprintf("%s%s%s", list ? list : "", list ? "," : "", names.v[i]);
-		free(list);
-		list = t;
-	}
-	kv_set(kv, "guests", list);
+	set_holders(kv, &names);
 	kv_set(kv, key, record);
-	free(list);
 	free(key);
 	strv_free(&names);
 }
@@ -211,26 +214,20 @@ static void add_holder(struct kv *kv, const char *ename, const char *record)
 /* Drops a holder from an entry: true if it held it. */
 static bool drop_holder(struct kv *kv, const char *ename)
 {
-	struct strv names;
-	char *key = xasprintf("guest.%s", ename), *list = NULL;
+	struct strv names, rest = { 0 };
+	char *key = xasprintf("guest.%s", ename);
 	bool had;
 
 	guest_holders(kv, &names);
 	had = strv_contains(&names, ename);
-	for (size_t i = 0; i < names.n; i++) {
-		char *t;
-
-		if (streq(names.v[i], ename))
-			continue;
-		t = xasprintf("%s%s%s", list ? list : "", list ? "," : "", names.v[i]);
-		free(list);
-		list = t;
-	}
-	kv_set(kv, "guests", list ? list : "");
+	for (size_t i = 0; i < names.n; i++)
+		if (!streq(names.v[i], ename))
+			strv_push(&rest, xstrdup(names.v[i]));
+	set_holders(kv, &rest);
 	kv_del(kv, key);
-	free(list);
 	free(key);
 	strv_free(&names);
+	strv_free(&rest);
 	return had;
 }
 
@@ -293,6 +290,25 @@ static char *check_one(struct session *s, size_t i, bool *lifecycle)
 			 "/etc/vfio-claim.d, or claim it with 'vfio-claim claim %s', or let "
 			 "libvirt detach it (managed='yes')",
 			 d->addr, d->driver ? d->driver : "none", v->reason, d->addr, d->addr);
+}
+
+size_t guest_pick(const struct session *s, const struct rule *rule, const char *tag, bool *want)
+{
+	size_t matched = 0;
+
+	for (size_t i = 0; i < s->devs.n; i++) {
+		const struct verdict *v = &s->plan.v[i];
+
+		if (pci_is_bridge(&s->devs.v[i]))
+			continue;
+		if (rule)
+			for (size_t k = 0; k < rule->nsels && !want[i]; k++)
+				want[i] = selector_match(&rule->sels[k], &s->devs.v[i]);
+		else
+			want[i] = v->rule && v->rule->tag && streq(v->rule->tag, tag);
+		matched += want[i];
+	}
+	return matched;
 }
 
 /* Gives back the groups claimed by this start (moved[]): the rollback of guest_claim(). */

@@ -51,6 +51,13 @@ char *guest_gone(const struct kv *entry, const char *ename);
 const char *guest_starter_of(const struct kv *entry, const char *ename, long *pid);
 
 /*
+ * Marks in want[] (one flag per device of s->devs, planned) what a guest asks for: the devices
+ * rule's selectors match, or, without a rule, those that claim lines with tag=TAG select;
+ * never a bridge. How many it marked.
+ */
+size_t guest_pick(const struct session *s, const struct rule *rule, const char *tag, bool *want);
+
+/*
  * Claims for guest NAME the devices want[] marks (indices of s->devs; the session planned with
  * s->guests set, and the claim --guest rule as manual if any): all or nothing. Every device is
  * checked first (a refusal changes nothing); a lifecycle device is claimed with its IOMMU group

@@ -96,6 +96,20 @@ bool strv_contains(const struct strv *sv, const char *s)
 	return false;
 }
 
+char *strv_join(const struct strv *sv, const char *sep)
+{
+	size_t len = 1, seplen = strlen(sep);
+	char *out, *p;
+
+	for (size_t i = 0; i < sv->n; i++)
+		len += strlen(sv->v[i]) + (i ? seplen : 0);
+	p = out = xmalloc(len);
+	for (size_t i = 0; i < sv->n; i++)
+		p = stpcpy(i ? stpcpy(p, sep) : p, sv->v[i]);
+	*p = '\0';
+	return out;
+}
+
 int strv_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

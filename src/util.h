@@ -26,6 +26,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void strv_push(struct strv *sv, char *s); /* takes ownership */
 void strv_free(struct strv *sv);
 bool strv_contains(const struct strv *sv, const char *s);
+/* The strings with sep between them ("" for none), allocated. */
+char *strv_join(const struct strv *sv, const char *sep);
 void strv_sort(struct strv *sv);
 /* qsort/bsearch comparison of two "char *" elements */
 int strv_cmp(const void *a, const void *b);

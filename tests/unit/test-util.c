@@ -42,6 +42,26 @@ TEST(format_time_gives_utc_iso_8601_without_the_time_zone)
 	CHECK_STR(buf, "2099-12-31T23:59:59Z");
 }
 
+TEST(strv_join_puts_the_separator_between_the_strings_only)
+{
+	struct strv sv = { 0 };
+	char *s = strv_join(&sv, ",");
+
+	CHECK_STR(s, "");
+	free(s);
+	strv_push(&sv, xstrdup("a"));
+	s = strv_join(&sv, ", ");
+	CHECK_STR(s, "a");
+	free(s);
+	strv_push(&sv, xstrdup("bc"));
+	strv_push(&sv, xstrdup(""));
+	s = strv_join(&sv, ", ");
+	CHECK_STR(s, "a, bc, ");
+	free(s);
+	strv_free(&sv);
+}
+
 UNIT_MAIN(UNIT_T(format_time_gives_utc_iso_8601_without_the_time_zone),
 	  UNIT_T(parse_hex_takes_digits_and_an_optional_0x_and_rejects_the_rest),
-	  UNIT_T(root_path_puts_every_absolute_path_under_the_root))
+	  UNIT_T(root_path_puts_every_absolute_path_under_the_root),
+	  UNIT_T(strv_join_puts_the_separator_between_the_strings_only))
