@@ -11,19 +11,23 @@ WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-pro
              -Wno-unused-parameter -Werror=implicit-function-declaration
 PKGS      := libkmod libudev blkid smartcols
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-# libkmod, libudev and libsmartcols are opened with dlopen() at their first use (src/dlopen.c,
+# libkmod, libudev and libsmartcols are opened with dlopen() at their first use (src/sys/dlopen.c,
 # .note.dlopen): their headers only; libblkid (the protected set of nearly every run) is linked. -ldl where dlopen() is not in the C library itself (glibc before 2.34).
 LIBDL      := $(shell printf '\043include <dlfcn.h>\nint main(void){return !dlopen;}\n' | \
                 $(CC) -x c -o /dev/null - 2>/dev/null || echo -ldl)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libkmod libudev smartcols,$(PKGS))) $(LIBDL)
-# libxml2 is opened with dlopen() too (src/domxml.c): its headers only, never linked.
+# libxml2 is opened with dlopen() too (src/sys/domxml.c): its headers only, never linked.
 PKG_CFLAGS += $(shell $(PKG_CONFIG) --cflags libxml-2.0)
 
-SRCS := $(wildcard src/*.c)
+# Folders by layer (docs/design.md, "Source layout"): src/cmd (the commands), src/core (the pure
+# decisions), src/sys (the system side).
+LAYERS := cmd core sys
+SRCS := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJS := $(SRCS:.c=.o)
-HDRS := $(wildcard src/*.h)
+HDRS := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
+INCLUDES := $(foreach l,$(LAYERS),-Isrc/$(l))
 # Everything but main(): what the C unit tests in tests/unit/ link against.
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_SRCS := $(filter-out src/cmd/main.c,$(SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
@@ -33,12 +37,12 @@ vfio-claim: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
 
 src/%.o: src/%.c $(HDRS)
-	$(CC) $(CPPFLAGS) -DVERSION='"$(VERSION)"' -D_GNU_SOURCE -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(INCLUDES) -DVERSION='"$(VERSION)"' -D_GNU_SOURCE -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 # C unit tests: pure code (parsers, decisions, writers) on data built in memory, with sanitizers.
 tests/unit/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_SRCS) $(HDRS)
 	$(CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -std=gnu11 $(WARNFLAGS) -Wno-missing-prototypes \
-		-Isrc $(PKG_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		$(INCLUDES) $(PKG_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=undefined -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
 tests/fakekernel.so: tests/fakekernel.c
@@ -47,8 +51,8 @@ tests/fakekernel.so: tests/fakekernel.c
 # The sanitizer build lives in its own folder so it never mixes objects with the normal one.
 build-asan/vfio-claim: $(SRCS) $(HDRS)
 	mkdir -p build-asan
-	$(CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -std=gnu11 $(WARNFLAGS) $(PKG_CFLAGS) -O1 -g \
-		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+	$(CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -std=gnu11 $(WARNFLAGS) $(INCLUDES) $(PKG_CFLAGS) \
+		-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
 		-o $@ $(SRCS) $(PKG_LIBS)
 
 # libFuzzer targets, one per parser (tests/fuzz/), built with clang in their own folder.
@@ -61,7 +65,7 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS)
 	mkdir -p build-fuzz
 	$(FUZZ_CC) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DFUZZING -std=gnu11 $(WARNFLAGS) \
-		-Wno-missing-prototypes -Wno-format-nonliteral -Isrc $(PKG_CFLAGS) -O1 -g \
+		-Wno-missing-prototypes -Wno-format-nonliteral $(INCLUDES) $(PKG_CFLAGS) -O1 -g \
 		-fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
@@ -82,7 +86,7 @@ check-unit: vfio-claim tests/fakekernel.so build-asan/vfio-claim $(UNIT_BINS) $(
 	FAKEKERNEL_SO=tests/fakekernel.so tests/fakekernel-selftest.sh
 	tests/run-tests.sh ./vfio-claim
 	VFIO_CLAIM_SANITIZED=1 tests/run-tests.sh build-asan/vfio-claim
-	clang-format --dry-run -Werror src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
+	clang-format --dry-run -Werror src/*/*.c src/*/*.h tests/*.c tests/unit/*.c tests/unit/*.h \
 		tests/fuzz/*.c tests/fuzz/*.h
 	shellcheck -x tests/*.sh tests/vm/*.sh tests/fuzz/*.sh tests/chroot/*.sh
 	shellcheck -s bash completion/vfio-claim
@@ -123,11 +127,11 @@ bench: vfio-claim tests/fakekernel.so
 	tests/bench.sh ./vfio-claim
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+	clang-format -i src/*/*.c src/*/*.h tests/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
 		tests/fuzz/*.h
 
 clean:
-	rm -f vfio-claim src/*.o tests/fakekernel.so $(UNIT_BINS)
+	rm -f vfio-claim src/*/*.o tests/fakekernel.so $(UNIT_BINS)
 	rm -rf build-asan build-fuzz tests/out
 
 # install: the program and everything that puts it into a Debian system and its boot.

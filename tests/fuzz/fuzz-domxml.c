@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer target: libvirt domain XML (src/domxml.c), as the libvirt hook reads it on stdin.
+ * libFuzzer target: libvirt domain XML (src/sys/domxml.c), as the libvirt hook reads it on stdin.
  * Any bytes: domxml_parse() returns 0 with every address in range, or a negative errno with a
  * one-line message that names a line ("line N: ...") unless the input is over the size cap;
  * nothing leaks either way (ASan), and libxml2 never expands an entity (a DTD is refused).

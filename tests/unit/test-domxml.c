@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests of the libvirt domain XML reader (src/domxml.c), with the system's libxml2. */
+/* Unit tests of the libvirt domain XML reader (src/sys/domxml.c), with the system's libxml2. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/wait.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests of the /proc holder scan (src/holders.c) on a fake /proc under --root. */
+/* Unit tests of the /proc holder scan (src/sys/holders.c) on a fake /proc under --root. */
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>

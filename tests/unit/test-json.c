@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests of the JSON writer (src/json.c): punctuation, escapes, and valid UTF-8 whatever comes.
+/* Unit tests of the JSON writer (src/core/json.c): punctuation, escapes, and valid UTF-8 whatever
+ * comes.
  */
 #include <signal.h>
 #include <stdbool.h>

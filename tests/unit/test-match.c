@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of the selectors (src/match.c): the crashes and truncations the fuzzer
+ * Unit tests of the selectors (src/core/match.c): the crashes and truncations the fuzzer
  * (tests/fuzz/fuzz-selector.c) found, each named after what it proves. The inputs are also in
  * tests/fuzz/corpus/selector/.
  */

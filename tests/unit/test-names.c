@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests of PCI vendor and device names (src/names.c) from a pci.ids under --root. */
+/* Unit tests of PCI vendor and device names (src/sys/names.c) from a pci.ids under --root. */
 #include <ftw.h>
 #include <stdlib.h>
 #include <unistd.h>

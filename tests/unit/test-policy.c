@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of the decisions (SPEC §6, src/policy.c) on device lists built in memory: no fixture
- * tree, no sysfs, one test per rule. The machines are the ones of tests/mkfixture.py, cut to what
- * the rules look at; tests/plans/ holds their whole-machine goldens.
+ * Unit tests of the decisions (SPEC §6, src/core/policy.c) on device lists built in memory: no
+ * fixture tree, no sysfs, one test per rule. The machines are the ones of tests/mkfixture.py, cut
+ * to what the rules look at; tests/plans/ holds their whole-machine goldens.
  */
 #include <dirent.h>
 #include <dlfcn.h>

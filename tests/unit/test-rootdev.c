@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of src/rootdev.c: the chroot decision (as systemd's running_in_chroot(), with
+ * Unit tests of src/sys/rootdev.c: the chroot decision (as systemd's running_in_chroot(), with
  * "cannot tell" never reported as "not in a chroot"), /etc/fstab and /etc/crypttab lines, and
  * resume= on the kernel command line.
  */

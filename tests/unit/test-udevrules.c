@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests of the generated udev rules (src/udevrules.c): what the fuzzer
+ * Unit tests of the generated udev rules (src/sys/udevrules.c): what the fuzzer
  * (tests/fuzz/fuzz-config.c) found. The inputs are also in tests/fuzz/corpus/config/.
  */
 #include <stdlib.h>

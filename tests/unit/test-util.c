@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests of the small helpers in src/util.c. */
+/* Unit tests of the small helpers in src/sys/util.c. */
 #include "unit.h"
 #include "util.h"
 
