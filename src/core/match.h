@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "sysfs.h"
+#include "device.h"
 
 enum sel_kind { SEL_ADDR, SEL_IDS, SEL_CATEGORY, SEL_CLASS, SEL_PATH, SEL_VFS_OF };
 
