@@ -80,32 +80,18 @@ static char *state_text(const struct devinfo *di)
 /* "test-vm-1 (4242 qemu-system-x86)" for each holder, the guest's name first. */
 static char *used_by_text(const struct devinfo *di)
 {
-	char *out = NULL, *s;
+	struct strv parts = { 0 };
+	char *out;
 
 	for (size_t i = 0; i < di->nholders; i++) {
 		const struct holder *h = &di->holders[i];
 		const char *cmd = h->command ? h->command : "?";
 
-		if (h->vm)
-			s = xasprintf("%s%s%s (%d %s)", out ? out : "", out ? ", " : "", h->vm,
-				      h->pid, cmd);
-		else
-			s = xasprintf("%s%s%d %s", out ? out : "", out ? ", " : "", h->pid, cmd);
-		free(out);
-		out = s;
+		strv_push(&parts, h->vm ? xasprintf("%s (%d %s)", h->vm, h->pid, cmd)
+					: xasprintf("%d %s", h->pid, cmd));
 	}
-	return out;
-}
-
-static char *join(const struct strv *sv, const char *sep)
-{
-	char *out = NULL, *s;
-
-	for (size_t i = 0; i < sv->n; i++) {
-		s = xasprintf("%s%s%s", out ? out : "", out ? sep : "", sv->v[i]);
-		free(out);
-		out = s;
-	}
+	out = strv_join(&parts, ", ");
+	strv_free(&parts);
 	return out;
 }
 
@@ -208,7 +194,7 @@ static void table_line(struct libscols_table *tb, const struct devinfo *di, bool
 	set_cell(ln, COL_TAG, di->tag);
 	used_by = used_by_text(di);
 	set_cell(ln, COL_USED_BY, used_by);
-	attached = join(&di->names, ",");
+	attached = strv_join(&di->names, ",");
 	set_cell(ln, COL_ATTACHED, attached);
 	/* as lspci names it: the vendor, then the device */
 	name = di->vendor_name || di->device_name
