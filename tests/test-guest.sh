@@ -141,6 +141,56 @@ test_guest_names_never_break_the_state_file() {
     assert_gpu_on_host
 }
 
+# release_by_the_hint GUEST: the command status prints for a gone holder GUEST (shown as
+# status shows it), run as a shell would
+release_by_the_hint() {
+    local line cmd
+    line=$(grep -F -m1 "guest '$1' is gone" <<<"$OUT") || fail "no gone holder '$1':"$'\n'"$OUT"
+    cmd=$(sed -n "s/.*: 'vfio-claim \(release --guest .*\)' gives it back\$/\1/p" <<<"$line")
+    [ -n "$cmd" ] || fail "no command in: $line"
+    eval "set -- $cmd"
+    run "$@"
+    assert_rc 0
+}
+
+test_a_guest_is_its_name_as_given_never_another_guests_escaped_name() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    hook "my vm" prepare begin "$(domain "my vm" 01:00.0)"
+    assert_rc 0
+    assert_gpu_on_vfio
+    [ "$(state_of $GPU guests)" = "my%20vm" ] || fail "guests: $(state_of $GPU guests)"
+    # a domain literally named as the first one's escaped form, with no hostdev, starts and
+    # stops: libvirt runs the hook for it too; the first guest keeps its GPU
+    hook "my%20vm" prepare begin
+    assert_rc 0
+    hook "my%20vm" release end
+    assert_rc 0
+    assert_gpu_on_vfio
+    [ "$(state_of $GPU guests)" = "my%20vm" ] || fail "the other domain's stop dropped the holder"
+    run release --guest "my%20vm"
+    assert_rc 0
+    assert_gpu_on_vfio
+    # both hold it: each stop drops its own
+    run claim --guest "my%20vm" 01:00.0
+    assert_rc 0
+    [ "$(state_of $GPU guests)" = "my%20vm,my%2520vm" ] || fail "guests: $(state_of $GPU guests)"
+    hook "my%20vm" release end
+    [ "$(state_of $GPU guests)" = "my%20vm" ] || fail "guests: $(state_of $GPU guests)"
+    # the command status prints for a gone holder gives back that holder (names with blanks,
+    # quotes and control bytes quoted for the shell)
+    run claim --guest $'it\'s\ta "vm"' 01:00.0
+    assert_rc 0
+    echo 00000000-1111-2222-3333-444444444444 >"$ROOT/proc/sys/kernel/random/boot_id"
+    run status
+    release_by_the_hint "my vm"
+    [ "$(state_of $GPU guests)" = "it%27s%09a%20%22vm%22" ] || fail "guests: $(state_of $GPU guests)"
+    assert_gpu_on_vfio
+    run status
+    release_by_the_hint "it%27s%09a%20%22vm%22"
+    assert_gpu_on_host
+}
+
 test_a_device_claimed_at_boot_is_only_checked_never_given_back() {
     fixture desktop
     conf 10.conf "claim 00:1f.6" "claim 01:00.0 when=guest"

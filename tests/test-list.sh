@@ -127,23 +127,39 @@ test_check_ends_with_a_summary_line() {
         "{'claim': 2, 'refuse': 1, 'keep': 11}" ] || fail "check --json summary"
 }
 
-test_list_v_wraps_the_reason_at_word_boundaries_on_a_narrow_terminal() {
-    command -v script >/dev/null || skip "script (bsdutils) is not installed"
-    local scols
-    scols=$(dpkg-query -W -f='${Version}' libsmartcols1 2>/dev/null || true)
-    # known defect: libsmartcols 2.40 changed what a column's wrap functions are asked
-    if [ -n "$scols" ] && dpkg --compare-versions "$scols" ge 2.40~; then
-        skip "list -v does not wrap REASON at word boundaries with libsmartcols $scols (Debian 13) yet"
-    fi
-    fixture desktop
-    conf 10.conf "claim gpu" # the boot VGA device is refused, with a long reason
-    local cmd out w
+# list_v_on_a_terminal COLUMNS: `list -v` as printed on a terminal that wide (script gives the
+# program one; libsmartcols reads COLUMNS)
+list_v_on_a_terminal() {
+    local cmd
     cmd=$(printf '%q ' env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" "$VFIO_CLAIM" --root "$ROOT" list -v)
-    # a terminal of 90 columns (script gives the program one)
-    out=$(COLUMNS=90 script -qec "$cmd" /dev/null | tr -d '\r')
-    [ "$(grep -c '' <<<"$out")" -gt 30 ] || fail "REASON was not wrapped: is the terminal narrow?"$'\n'"$out"
-    for w in keep: PCI bridge: bridges are never claimed refuse: boot VGA device: console "dark;" "allow-boot-vga=yes'" address; do
-        grep -qE "(^| )$w( |$)" <<<"$out" || fail "'$w' was cut:"$'\n'"$out"
+    COLUMNS=$1 script -qec "$cmd" /dev/null | tr -d '\r'
+}
+
+test_list_v_wraps_the_reason_at_word_boundaries_on_a_narrow_terminal() {
+    command -v script >/dev/null || skip "script (bsdutils) is not installed"
+    fixture desktop
+    conf 10.conf "claim gpu" # the boot VGA device is refused, with a long reason
+    local out w cols
+    # 120 columns: every column but NAME and REASON whole (89 columns), REASON wrapped in the
+    # rest; 90: not even those fit, REASON still breaks only at blanks
+    for cols in 120 90; do
+        out=$(list_v_on_a_terminal "$cols")
+        [ "$(grep -c '' <<<"$out")" -gt 30 ] || fail "REASON was not wrapped on $cols columns:"$'\n'"$out"
+        for w in keep: PCI bridge: bridges are never claimed refuse: boot VGA device: console "dark;" \
+            "allow-boot-vga=yes'" address "/etc/vfio-claim.d/10.conf:1"; do
+            grep -qE "(^| )$w( |$)" <<<"$out" || fail "'$w' was cut on $cols columns:"$'\n'"$out"
+        done
     done
+    out=$(list_v_on_a_terminal 120)
+    # the table within the terminal, each device's cells on its line, its reason below
+    awk 'length > 120 { exit 1 }' <<<"$(sed '/^$/,$d' <<<"$out")" || fail "wider than the terminal:"$'\n'"$out"
+    line_of() { grep "^$1 " <<<"$out" || fail "no line for $1:"$'\n'"$out"; }
+    line_of 0000:00:02.0 | grep -qE " i915 +refused +- +- +/dev/dri/card0 +- +refuse: boot VGA device: *$" ||
+        fail "the refused GPU's line:"$'\n'"$out"
+    grep -qE "^ {50,}the console would go dark; *$" <<<"$out" || fail "the reason's next line:"$'\n'"$out"
+    # not on a terminal: one line per device, whole
+    run list -v
+    [ "$(grep -c '' <<<"$OUT")" -eq 18 ] || fail "wrapped in a pipe:"$'\n'"$OUT"
+    grep -q "^0000:00:02\.0 .* refuse: boot VGA device: .* to claim it$" <<<"$OUT" || fail "the reason in a pipe:"$'\n'"$OUT"
 }

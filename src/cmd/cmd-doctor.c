@@ -956,16 +956,18 @@ static void check_guests(struct session *s, struct report *rp)
 		guest_holders(&kv, &names);
 		held += names.n > 0;
 		for (size_t k = 0; k < names.n; k++) {
-			char *gone = guest_gone(&kv, names.v[k]), *name;
+			char *gone = guest_gone(&kv, names.v[k]), *name, *word;
 
 			if (!gone)
 				continue;
 			n++;
 			name = guest_display(names.v[k]);
+			word = guest_shell_word(names.v[k]);
 			add(rp, "guests", RES_WARN,
 			    xasprintf("%s: guest '%s' is gone (%s), and the device stays on %s",
 				      s->devs.v[i].addr, name, gone, s->devs.v[i].driver),
-			    xasprintf("'vfio-claim release --guest %s' gives it back", names.v[k]));
+			    xasprintf("'vfio-claim release --guest %s' gives it back", word));
+			free(word);
 			free(name);
 			free(gone);
 		}

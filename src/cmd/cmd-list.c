@@ -4,6 +4,7 @@
 #include <libsmartcols/libsmartcols.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "devobj.h"
@@ -80,32 +81,18 @@ static char *state_text(const struct devinfo *di)
 /* "test-vm-1 (4242 qemu-system-x86)" for each holder, the guest's name first. */
 static char *used_by_text(const struct devinfo *di)
 {
-	char *out = NULL, *s;
+	struct strv parts = { 0 };
+	char *out;
 
 	for (size_t i = 0; i < di->nholders; i++) {
 		const struct holder *h = &di->holders[i];
 		const char *cmd = h->command ? h->command : "?";
 
-		if (h->vm)
-			s = xasprintf("%s%s%s (%d %s)", out ? out : "", out ? ", " : "", h->vm,
-				      h->pid, cmd);
-		else
-			s = xasprintf("%s%s%d %s", out ? out : "", out ? ", " : "", h->pid, cmd);
-		free(out);
-		out = s;
+		strv_push(&parts, h->vm ? xasprintf("%s (%d %s)", h->vm, h->pid, cmd)
+					: xasprintf("%d %s", h->pid, cmd));
 	}
-	return out;
-}
-
-static char *join(const struct strv *sv, const char *sep)
-{
-	char *out = NULL, *s;
-
-	for (size_t i = 0; i < sv->n; i++) {
-		s = xasprintf("%s%s%s", out ? out : "", out ? sep : "", sv->v[i]);
-		free(out);
-		out = s;
-	}
+	out = strv_join(&parts, ", ");
+	strv_free(&parts);
 	return out;
 }
 
@@ -113,9 +100,12 @@ static char *join(const struct strv *sv, const char *sep)
 static void *libsmartcols_dl;
 static typeof(scols_new_table) *sym_scols_new_table;
 static typeof(scols_unref_table) *sym_scols_unref_table;
+static typeof(scols_table_get_termwidth) *sym_scols_table_get_termwidth;
 static typeof(scols_table_new_column) *sym_scols_table_new_column;
 static typeof(scols_column_set_wrapfunc) *sym_scols_column_set_wrapfunc;
-static typeof(scols_column_get_width) *sym_scols_column_get_width;
+static typeof(scols_column_set_safechars) *sym_scols_column_set_safechars;
+static typeof(scols_wrapnl_chunksize) *sym_scols_wrapnl_chunksize;
+static typeof(scols_wrapnl_nextchunk) *sym_scols_wrapnl_nextchunk;
 static typeof(scols_column_get_header) *sym_scols_column_get_header;
 static typeof(scols_cell_set_data) *sym_scols_cell_set_data;
 static typeof(scols_table_new_line) *sym_scols_table_new_line;
@@ -125,12 +115,15 @@ static typeof(scols_print_table) *sym_scols_print_table;
 static int dlopen_libsmartcols(void)
 {
 	static const char *const sonames[] = { "libsmartcols.so.1", NULL };
+	/* all there since libsmartcols 2.29 */
 	static const struct dlsym_entry syms[] = {
-		DLSYM_ENTRY(scols_new_table),	     DLSYM_ENTRY(scols_unref_table),
-		DLSYM_ENTRY(scols_table_new_column), DLSYM_ENTRY(scols_column_set_wrapfunc),
-		DLSYM_ENTRY(scols_column_get_width), DLSYM_ENTRY(scols_column_get_header),
-		DLSYM_ENTRY(scols_cell_set_data),    DLSYM_ENTRY(scols_table_new_line),
-		DLSYM_ENTRY(scols_line_set_data),    DLSYM_ENTRY(scols_print_table),
+		DLSYM_ENTRY(scols_new_table),		DLSYM_ENTRY(scols_unref_table),
+		DLSYM_ENTRY(scols_table_get_termwidth), DLSYM_ENTRY(scols_table_new_column),
+		DLSYM_ENTRY(scols_column_set_wrapfunc), DLSYM_ENTRY(scols_column_set_safechars),
+		DLSYM_ENTRY(scols_wrapnl_chunksize),	DLSYM_ENTRY(scols_wrapnl_nextchunk),
+		DLSYM_ENTRY(scols_column_get_header),	DLSYM_ENTRY(scols_cell_set_data),
+		DLSYM_ENTRY(scols_table_new_line),	DLSYM_ENTRY(scols_line_set_data),
+		DLSYM_ENTRY(scols_print_table),
 	};
 
 	ELF_NOTE_DLOPEN("smartcols", "The table of 'vfio-claim list'", "required",
@@ -138,96 +131,167 @@ static int dlopen_libsmartcols(void)
 	return dlopen_symbols(&libsmartcols_dl, sonames, syms, ARRAY_SIZE(syms));
 }
 
+/* A line of the table and its reason, set again once the width it wraps to is known. */
+struct row {
+	struct libscols_line *ln;
+	char *reason;
+};
+
+/* The table being filled, and the width of each column's widest cell (its header's at least). */
+struct table {
+	struct libscols_table *tb;
+	struct libscols_column *reason_col;
+	size_t width[ARRAY_SIZE(columns)];
+	size_t widest_word; /* of all the reasons */
+	struct row *rows;   /* with -v, one per line */
+	size_t nrows;
+};
+
 /*
- * REASON wraps at word boundaries (libsmartcols' own wrap cuts anywhere). The widest chunk is
- * the whole text, so the column is as wide as that where the terminal allows; on a narrow one
- * libsmartcols narrows it down to its header's width, which run() makes the longest word's, and
- * each line of the cell ends at the last blank that fits.
+ * How wide libsmartcols prints a text, in terminal cells. The program keeps the C locale, so
+ * libsmartcols shows a byte that is not printable ASCII as "\xNN".
  */
-static size_t whole_text(const struct libscols_column *cl, const char *data, void *userdata)
+static size_t cells(const char *s)
 {
-	return data ? strlen(data) : 0;
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s >= ' ' && *s <= '~' ? 1 : 4;
+	return n;
 }
 
-static size_t longest_word(const char *data)
+static size_t longest_word(const char *s)
 {
 	size_t best = 0;
 
-	while (data && *data) {
-		size_t n = strcspn(data, " ");
+	while (*s) {
+		size_t n = strcspn(s, " ");
 
 		if (n > best)
 			best = n;
-		data += n;
-		data += strspn(data, " ");
+		s += n;
+		s += strspn(s, " ");
 	}
 	return best;
 }
 
-static char *next_line_of_words(const struct libscols_column *cl, char *data, void *userdata)
+/*
+ * The text with a newline for the blank before each word that would end past width. A word
+ * longer than width gets a line of its own.
+ */
+static char *wrap_words(const char *text, size_t width)
 {
-	size_t width = sym_scols_column_get_width(cl);
-	char *cut = NULL;
+	char *out = xstrdup(text), *line = out, *p = out;
 
-	if (!data || !width || strlen(data) <= width)
-		return NULL;
-	for (char *p = data; p <= data + width && *p; p++)
-		if (*p == ' ')
-			cut = p;
-	if (!cut)
-		cut = strchr(data, ' '); /* a word wider than the column: it overflows */
-	if (!cut)
-		return NULL;
-	*cut = '\0';
-	return cut + 1;
+	while (*p) {
+		char *end = p + strcspn(p, " ");
+
+		if (p > line && (size_t)(end - line) > width) {
+			p[-1] = '\n';
+			line = p;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return out;
 }
 
-static void set_cell(struct libscols_line *ln, size_t col, const char *text)
+static void set_cell(struct table *t, struct libscols_line *ln, size_t col, const char *text)
 {
-	sym_scols_line_set_data(ln, col, text && *text ? text : "-");
+	text = text && *text ? text : "-";
+	sym_scols_line_set_data(ln, col, text);
+	if (cells(text) > t->width[col])
+		t->width[col] = cells(text);
 }
 
-static void table_line(struct libscols_table *tb, const struct devinfo *di, bool verbose,
-		       size_t *widest_word)
+static void table_line(struct table *t, const struct devinfo *di, bool verbose)
 {
-	struct libscols_line *ln = sym_scols_table_new_line(tb, NULL);
+	struct libscols_line *ln = sym_scols_table_new_line(t->tb, NULL);
 	const struct pci_dev *d = di->dev;
-	char buf[32], *state, *used_by, *attached, *name, *reason = NULL;
+	char buf[32], *state, *used_by, *attached, *name;
 
 	if (!ln)
 		return;
-	set_cell(ln, COL_DEVICE, d->addr);
+	set_cell(t, ln, COL_DEVICE, d->addr);
 	snprintf(buf, sizeof(buf), "%d", d->iommu_group);
-	set_cell(ln, COL_GROUP, d->iommu_group >= 0 ? buf : NULL);
-	set_cell(ln, COL_CATEGORY, pci_category_name(d));
+	set_cell(t, ln, COL_GROUP, d->iommu_group >= 0 ? buf : NULL);
+	set_cell(t, ln, COL_CATEGORY, pci_category_name(d));
 	snprintf(buf, sizeof(buf), "%04x:%04x", d->vendor, d->device);
-	set_cell(ln, COL_IDS, buf);
-	set_cell(ln, COL_DRIVER, d->driver);
+	set_cell(t, ln, COL_IDS, buf);
+	set_cell(t, ln, COL_DRIVER, d->driver);
 	state = state_text(di);
-	set_cell(ln, COL_STATE, state);
-	set_cell(ln, COL_TAG, di->tag);
+	set_cell(t, ln, COL_STATE, state);
+	set_cell(t, ln, COL_TAG, di->tag);
 	used_by = used_by_text(di);
-	set_cell(ln, COL_USED_BY, used_by);
-	attached = join(&di->names, ",");
-	set_cell(ln, COL_ATTACHED, attached);
+	set_cell(t, ln, COL_USED_BY, used_by);
+	attached = strv_join(&di->names, ",");
+	set_cell(t, ln, COL_ATTACHED, attached);
 	/* as lspci names it: the vendor, then the device */
 	name = di->vendor_name || di->device_name
 		   ? xasprintf("%s%s%s", di->vendor_name ? di->vendor_name : "",
 			       di->vendor_name && di->device_name ? " " : "",
 			       di->device_name ? di->device_name : "")
 		   : NULL;
-	set_cell(ln, COL_NAME, name);
-	if (verbose && di->decision)
-		reason = xasprintf("%s: %s", di->decision, di->reason);
-	if (verbose)
-		set_cell(ln, COL_REASON, reason);
-	if (reason && longest_word(reason) > *widest_word)
-		*widest_word = longest_word(reason);
+	set_cell(t, ln, COL_NAME, name);
+	if (verbose) {
+		char *reason =
+		    di->decision ? xasprintf("%s: %s", di->decision, di->reason) : xstrdup("-");
+
+		set_cell(t, ln, COL_REASON, reason);
+		if (longest_word(reason) > t->widest_word)
+			t->widest_word = longest_word(reason);
+		t->rows[t->nrows++] = (struct row){ ln, reason };
+	}
 	free(state);
 	free(used_by);
 	free(attached);
 	free(name);
-	free(reason);
+}
+
+/*
+ * REASON on a terminal too narrow for the whole table, wrapped at blanks by one rule on every
+ * libsmartcols. A wrap function that asks the column's width no longer works since 2.40: the
+ * library cuts the text into chunks with it while it measures the column (width 0 then), sizes
+ * the column to the widest chunk and never narrows a column with a wrap function of its own;
+ * a plain SCOLS_FL_WRAP one is cut anywhere. So the width is decided here: every column but
+ * NAME keeps its widest cell; REASON gets what is left, less up to a third kept for NAME, at
+ * least its longest word and at most its longest text; libsmartcols cuts NAME to what remains.
+ * Each reason gets a newline at the blank before each word that would end past that width, and
+ * is printed one line per newline (scols_wrapnl_*, since 2.29); the header, padded to the width,
+ * keeps the column from being narrowed further. Not on a terminal, nothing wraps.
+ */
+static void wrap_reasons(struct table *t)
+{
+	size_t term = sym_scols_table_get_termwidth(t->tb), fixed = ARRAY_SIZE(columns) - 1;
+	size_t room, keep, width;
+	char *header;
+
+	if (!t->reason_col || !isatty(STDOUT_FILENO))
+		return;
+	for (size_t k = 0; k < ARRAY_SIZE(columns); k++)
+		if (k != COL_NAME && k != COL_REASON)
+			fixed += t->width[k];
+	room = term > fixed ? term - fixed : 0;
+	if (t->width[COL_NAME] + t->width[COL_REASON] <= room)
+		return;
+	keep = t->width[COL_NAME] < room / 3 ? t->width[COL_NAME] : room / 3;
+	width = room - keep;
+	if (width > t->width[COL_REASON])
+		width = t->width[COL_REASON];
+	if (width < t->widest_word)
+		width = t->widest_word;
+	if (width < strlen(columns[COL_REASON].name))
+		width = strlen(columns[COL_REASON].name);
+
+	header = xasprintf("%-*s", (int)width, columns[COL_REASON].name);
+
+	sym_scols_cell_set_data(sym_scols_column_get_header(t->reason_col), header);
+	free(header);
+	for (size_t i = 0; i < t->nrows; i++) {
+		char *text = wrap_words(t->rows[i].reason, width);
+
+		sym_scols_line_set_data(t->rows[i].ln, COL_REASON, text);
+		free(text);
+	}
 }
 
 /* A device the filters let through: any selector given, and the tag given. */
@@ -247,9 +311,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		{ "tag", required_argument, NULL, 't' },
 		{},
 	};
-	struct libscols_table *tb = NULL;
-	struct libscols_column *reason_col = NULL;
-	size_t widest_word = 0;
+	struct table t = { 0 };
 	struct selector *sels = NULL;
 	struct strv notes = { 0 };
 	const char *tag = NULL;
@@ -284,23 +346,28 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			r = EXIT_RUNTIME;
 			goto out;
 		}
-		tb = sym_scols_new_table();
-		if (!tb) {
+		t.tb = sym_scols_new_table();
+		if (!t.tb) {
 			log_error("cannot make a table: %s", errstr(-ENOMEM));
 			r = EXIT_RUNTIME;
 			goto out;
 		}
+		if (opts->verbose)
+			t.rows = xcalloc(s.devs.n ? s.devs.n : 1, sizeof(*t.rows));
 		for (size_t k = 0; k < ARRAY_SIZE(columns); k++) {
 			struct libscols_column *cl;
 
 			if (k == COL_REASON && !opts->verbose)
 				continue;
-			cl = sym_scols_table_new_column(tb, columns[k].name, columns[k].whint,
+			cl = sym_scols_table_new_column(t.tb, columns[k].name, columns[k].whint,
 							columns[k].flags);
+			t.width[k] = strlen(columns[k].name);
+			/* one line of the table per line of the text (wrap_reasons()) */
 			if (cl && k == COL_REASON) {
-				sym_scols_column_set_wrapfunc(cl, whole_text, next_line_of_words,
-							      NULL);
-				reason_col = cl;
+				sym_scols_column_set_wrapfunc(cl, sym_scols_wrapnl_chunksize,
+							      sym_scols_wrapnl_nextchunk, NULL);
+				sym_scols_column_set_safechars(cl, "\n");
+				t.reason_col = cl;
 			}
 		}
 	}
@@ -317,7 +384,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 			devinfo_json_open(&w, NULL, &di);
 			jsonw_object_close(&w);
 		} else {
-			table_line(tb, &di, opts->verbose, &widest_word);
+			table_line(&t, &di, opts->verbose);
 			for (size_t k = 0; k < di.protected_by.n; k++)
 				strv_push(&notes, xasprintf("%s: the host needs it: %s",
 							    di.dev->addr, di.protected_by.v[k]));
@@ -328,17 +395,8 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		jsonw_array_close(&w);
 		jsonw_object_close(&w);
 	} else {
-		/*
-		 * libsmartcols narrows a column down to its header's width: a header as wide as
-		 * the longest word (trailing blanks) keeps every word of REASON whole
-		 */
-		if (reason_col && widest_word > strlen("REASON")) {
-			char *header = xasprintf("%-*s", (int)widest_word, "REASON");
-
-			sym_scols_cell_set_data(sym_scols_column_get_header(reason_col), header);
-			free(header);
-		}
-		sym_scols_print_table(tb);
+		wrap_reasons(&t);
+		sym_scols_print_table(t.tb);
 		if (notes.n)
 			printf("\n");
 		for (size_t k = 0; k < notes.n; k++)
@@ -347,8 +405,11 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (!shown && (nsels || tag))
 		log_info("no PCI device matches%s%s", tag ? " the tag " : "", tag ? tag : "");
 out:
-	if (tb)
-		sym_scols_unref_table(tb);
+	if (t.tb)
+		sym_scols_unref_table(t.tb);
+	for (size_t i = 0; i < t.nrows; i++)
+		free(t.rows[i].reason);
+	free(t.rows);
 	strv_free(&notes);
 	names_close(db);
 	session_close(&s);

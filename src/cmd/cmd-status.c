@@ -58,19 +58,21 @@ static char *why_none(const struct session *s, const char *boot_errors, size_t e
 static void print_holder(const char *addr, const struct kv *entry, const char *ename)
 {
 	char *name = guest_display(ename), *gone = guest_gone(entry, ename);
+	char *word = guest_shell_word(ename);
 	long pid;
 	const char *starter = guest_starter_of(entry, ename, &pid);
 
 	if (gone)
 		printf("\t%s: guest '%s' is gone (%s): 'vfio-claim release --guest %s' gives it "
 		       "back\n",
-		       addr, name, gone, ename);
+		       addr, name, gone, word);
 	else if (pid > 0)
 		printf("\tclaimed by guest '%s' (%s, pid %ld)\n", name, starter ?: "?", pid);
 	else
 		printf("\tclaimed by guest '%s' (%s)\n", name, starter ?: "?");
 	free(name);
 	free(gone);
+	free(word);
 }
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])

@@ -58,26 +58,74 @@ bool guest_is_escaped(const char *name)
 	return true;
 }
 
-char *guest_display(const char *ename)
+/* The bytes of an escaped name (a bad %XX kept as it is); *len: how many. */
+static char *unescape(const char *ename, size_t *len)
 {
 	char *out = xmalloc(strlen(ename) + 1), *o = out;
 
 	for (const char *p = ename; *p; p++) {
 		int hi = *p == '%' ? hexval(p[1]) : -1, lo = hi >= 0 ? hexval(p[2]) : -1;
-		unsigned char c = (unsigned char)(hi * 16 + lo);
 
 		if (hi < 0 || lo < 0) {
 			*o++ = *p;
 			continue;
 		}
-		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') {
-			free(out);
-			return xstrdup(ename);
-		}
-		*o++ = (char)c;
+		*o++ = (char)(hi * 16 + lo);
 		p += 2;
 	}
 	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
+static bool control_byte(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+char *guest_display(const char *ename)
+{
+	size_t len;
+	char *out = unescape(ename, &len);
+
+	for (size_t i = 0; i < len; i++)
+		if (control_byte((unsigned char)out[i]) || out[i] == '\'' || out[i] == '\\') {
+			free(out);
+			return xstrdup(ename);
+		}
+	return out;
+}
+
+char *guest_shell_word(const char *ename)
+{
+	size_t len;
+	char *name = unescape(ename, &len), *out = xmalloc(4 * len + 4), *o = out;
+	bool plain = true, ansi = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		plain = plain && name_char(c);
+		ansi = ansi || control_byte(c) || c == '!';
+	}
+	if (plain) {
+		free(out);
+		return name;
+	}
+	/* $'...' for what "..." cannot hold (a control byte; '!', which bash expands there) */
+	o = stpcpy(o, ansi ? "$'" : "\"");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (ansi && control_byte(c))
+			o += sprintf(o, "\\x%02x", c);
+		else if (ansi ? c == '\'' || c == '\\' : strchr("\"\\$`", c) != NULL)
+			o += sprintf(o, "\\%c", c);
+		else
+			*o++ = (char)c;
+	}
+	strcpy(o, ansi ? "'" : "\"");
+	free(name);
 	return out;
 }
 
@@ -423,6 +471,7 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave, 
 	bool *want = xcalloc(n, sizeof(bool)), *touched = xcalloc(n, sizeof(bool));
 	bool *drop = xcalloc(n, sizeof(bool));
 	FILE *out = json ? stderr : stdout;
+	bool other = false;
 	int r = 0, lock, glock = -1;
 
 	*gave = 0;
@@ -443,12 +492,9 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave, 
 		if (state_read(d->addr, &kv) < 0)
 			continue;
 		guest_holders(&kv, &names);
-		/* the name as status shows it in its hint (escaped) is the same guest */
-		if (!strv_contains(&names, ename) && guest_is_escaped(name) &&
-		    strv_contains(&names, name)) {
-			free(ename);
-			ename = xstrdup(name);
-		}
+		/* the name as given, only: a name may be another guest's escaped name */
+		other = other || (guest_is_escaped(name) && !streq(name, ename) &&
+				  strv_contains(&names, name));
 		if (strv_contains(&names, ename)) {
 			drop[i] = true;
 			/* the last holder of a device that this lifecycle moved: it goes back */
@@ -457,6 +503,14 @@ int guest_release(struct session *s, const char *name, bool json, size_t *gave, 
 		}
 		strv_free(&names);
 		kv_free(&kv);
+	}
+	if (other && !memchr(drop, true, n)) {
+		char *word = guest_shell_word(name);
+
+		log_info("guest '%s' holds no device; %s is how the state writes another guest's "
+			 "name: 'vfio-claim release --guest %s' gives that one back",
+			 name, name, word);
+		free(word);
 	}
 	/* a group goes back when none of its members has another holder */
 	for (size_t i = 0; i < n; i++) {

@@ -27,10 +27,17 @@
 char *guest_escape(const char *name);
 
 /*
- * An escaped name for a person: the name as given when it holds no control byte, else the
- * escaped form (allocated). Commands that take a guest name accept the escaped form too.
+ * An escaped name for a person: the name as given when it holds no control byte, quote or
+ * backslash, else the escaped form (allocated). Commands take a guest's name as given, only:
+ * "a%41" is the guest of that name, never the one whose escaped name it is (see
+ * guest_shell_word() for a name to type).
  */
 char *guest_display(const char *ename);
+/*
+ * The name, as a shell word that gives it back to a command (allocated): as it is when it is
+ * made of safe characters, else in "...", or in $'...' with \xNN for control bytes.
+ */
+char *guest_shell_word(const char *ename);
 /* name itself is an escaped name (safe characters and %XX only). */
 bool guest_is_escaped(const char *name);
 
