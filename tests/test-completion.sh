@@ -109,3 +109,17 @@ test_guest_commands_complete_guest_names_and_the_guests_command() {
     tab vfio-claim run --tag games -- vfio-cl
     assert_offers vfio-claim
 }
+
+test_a_guest_name_with_a_blank_is_offered_as_typed_not_escaped() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run claim --guest "my vm" 01:00.0
+    assert_rc 0
+    # the state holds my%20vm; the command takes the name as given, quoted for the shell
+    tab vfio-claim --root "$ROOT" release --guest ""
+    assert_offers 'my\ vm'
+    tab vfio-claim --root "$ROOT" release --guest my
+    assert_offers 'my\ vm'
+    tab vfio-claim --root "$ROOT" release --guest x
+    assert_offers
+}
