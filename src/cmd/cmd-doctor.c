@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * `doctor`: is this machine ready for passthrough, and is the boot set up as the configuration
- * says? One line per check, ok / warn / fail, each with its fix. Every check reads the root
- * (--root DIR): sysfs, /proc, the module folder, the state directory, /etc.
+ * says? One line per check, ok / warn / fail, each with its fix. The checks (doctor.h) run in the
+ * order of the table below; each reads the root (--root DIR): sysfs, /proc, the module folder,
+ * the state directory, /etc.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,31 +14,31 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "doctor.h"
 #include "guest.h"
 #include "json.h"
 #include "log.h"
 #include "modload.h"
 
-enum result { RES_OK, RES_WARN, RES_FAIL };
-
 static const char *const result_names[] = { "ok", "warn", "fail" };
 
-struct check {
+/* One line of the report. */
+struct finding {
 	const char *name;
 	enum result result;
 	char *message, *fix; /* fix: NULL when ok */
 };
 
 struct report {
-	struct check *v;
+	struct finding *v;
 	size_t n;
+	const char *name; /* the check that runs */
 };
 
-/* Adds a finding; takes message and fix (either may be NULL). */
-static void add(struct report *rp, const char *name, enum result result, char *message, char *fix)
+void report_add(struct report *rp, enum result result, char *message, char *fix)
 {
 	rp->v = xrealloc(rp->v, (rp->n + 1) * sizeof(*rp->v));
-	rp->v[rp->n++] = (struct check){ name, result, message, fix };
+	rp->v[rp->n++] = (struct finding){ rp->name, result, message, fix };
 }
 
 static void report_free(struct report *rp)
@@ -49,8 +50,7 @@ static void report_free(struct report *rp)
 	free(rp->v);
 }
 
-/* The root's file, whole: 0 or a negative errno. */
-static int read_root(const char *path, char **text)
+int doctor_read(const char *path, char **text)
 {
 	char *p = root_path("%s", path);
 	int r = read_text(p, text);
@@ -59,8 +59,7 @@ static int read_root(const char *path, char **text)
 	return r;
 }
 
-/* Entries of a folder under the root (not "." ones), sorted; 0 or a negative errno. */
-static int list_root(const char *path, struct strv *names)
+int doctor_list(const char *path, struct strv *names)
 {
 	char *p = root_path("%s", path);
 	struct dirent *de;
@@ -77,8 +76,7 @@ static int list_root(const char *path, struct strv *names)
 	return r;
 }
 
-/* A device the plan claims, or one on vfio-pci already. */
-static bool claimed(const struct session *s, size_t i)
+bool doctor_claimed(const struct session *s, size_t i)
 {
 	return s->plan.v[i].decision == DEC_CLAIM || pci_on_vfio(&s->devs.v[i]);
 }
@@ -88,7 +86,7 @@ static char *kernel_cmdline(void)
 {
 	char *text = NULL;
 
-	if (read_root("/proc/cmdline", &text) < 0)
+	if (doctor_read("/proc/cmdline", &text) < 0)
 		return xstrdup("");
 	return text;
 }
@@ -119,7 +117,7 @@ static const char *iommu_param(void)
 	char *text = NULL;
 	const char *r = NULL;
 
-	if (read_root("/proc/cpuinfo", &text) == 0) {
+	if (doctor_read("/proc/cpuinfo", &text) == 0) {
 		if (strstr(text, "GenuineIntel"))
 			r = "intel_iommu=on";
 		else if (strstr(text, "AuthenticAMD") || strstr(text, "HygonGenuine"))
@@ -129,15 +127,15 @@ static const char *iommu_param(void)
 	return r;
 }
 
-static void check_iommu(struct session *s, struct report *rp)
+void check_iommu(struct session *s, struct report *rp)
 {
 	struct strv groups = { 0 };
 	const char *param;
 	char *cmdline, *fix;
 
-	list_root("/sys/kernel/iommu_groups", &groups);
+	doctor_list("/sys/kernel/iommu_groups", &groups);
 	if (groups.n > 0) {
-		add(rp, "iommu", RES_OK, xasprintf("%zu IOMMU groups", groups.n), NULL);
+		report_add(rp, RES_OK, xasprintf("%zu IOMMU groups", groups.n), NULL);
 		strv_free(&groups);
 		return;
 	}
@@ -155,7 +153,8 @@ static void check_iommu(struct session *s, struct report *rp)
 		    param ? "'" : "",
 		    param ? param : "'intel_iommu=on' (Intel) or 'amd_iommu=on' (AMD)",
 		    param ? "'" : "");
-	add(rp, "iommu", RES_FAIL,
+	report_add(
+	    rp, RES_FAIL,
 	    xstrdup("no IOMMU groups in /sys/kernel/iommu_groups: the IOMMU is off, and vfio "
 		    "cannot use any device"),
 	    fix);
@@ -166,15 +165,14 @@ static void check_iommu(struct session *s, struct report *rp)
 static bool param_on(const char *path)
 {
 	char *text = NULL;
-	bool r = read_root(path, &text) == 0 && (streq(text, "Y") || streq(text, "1"));
+	bool r = doctor_read(path, &text) == 0 && (streq(text, "Y") || streq(text, "1"));
 
 	free(text);
 	return r;
 }
 
-static void check_interrupt_remapping(struct session *s, struct report *rp)
+void check_interrupt_remapping(struct session *s, struct report *rp)
 {
-	static const char name[] = "interrupt-remapping";
 	static const char unsafe_fix[] =
 	    "remove 'options vfio_iommu_type1 allow_unsafe_interrupts=1' from /etc/modprobe.d "
 	    "once the firmware enables interrupt remapping (x2APIC and VT-d, or AMD-Vi)";
@@ -187,17 +185,17 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 	int enabled = -1; /* from /proc/interrupts: -1 when it cannot be read */
 
 	if (!s->devs.have_iommu) {
-		add(rp, name, RES_WARN, xstrdup("cannot be checked while the IOMMU is off"),
-		    xstrdup("enable the IOMMU first (see the 'iommu' check)"));
+		report_add(rp, RES_WARN, xstrdup("cannot be checked while the IOMMU is off"),
+			   xstrdup("enable the IOMMU first (see the 'iommu' check)"));
 		return;
 	}
-	list_root("/sys/class/iommu", &units);
+	doctor_list("/sys/class/iommu", &units);
 	for (size_t i = 0; i < units.n; i++) {
 		char *path = xasprintf("/sys/class/iommu/%s/intel-iommu/ecap", units.v[i]);
 		char *text = NULL, *amdp = xasprintf("/sys/class/iommu/%s/amd-iommu", units.v[i]);
 		char *full = root_path("%s", amdp);
 
-		if (read_root(path, &text) == 0) {
+		if (doctor_read(path, &text) == 0) {
 			/* ECAP bit 3: interrupt remapping supported (VT-d specification) */
 			intel++;
 			if (strtoull(text, NULL, 16) & (1ULL << 3))
@@ -212,11 +210,12 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 		free(text);
 		free(path);
 	}
-	if (read_root("/proc/interrupts", &interrupts) == 0)
+	if (doctor_read("/proc/interrupts", &interrupts) == 0)
 		enabled = strstr(interrupts, "IR-") != NULL;
 
 	if (unsafe_fd && !unsafe)
-		add(rp, name, RES_WARN,
+		report_add(
+		    rp, RES_WARN,
 		    xstrdup("iommufd runs with allow_unsafe_interrupts=Y: it takes devices without "
 			    "interrupt remapping, and a guest can then send the host interrupts it "
 			    "should not"),
@@ -225,14 +224,16 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 			"'options iommufd allow_unsafe_interrupts=1' (/etc/modprobe.d) once the "
 			"firmware enables interrupt remapping"));
 	else if (unsafe)
-		add(rp, name, RES_WARN,
+		report_add(
+		    rp, RES_WARN,
 		    xstrdup(
 			"vfio_iommu_type1 runs with allow_unsafe_interrupts=Y: it takes devices "
 			"without interrupt remapping, and a guest can then send the host "
 			"interrupts it should not"),
 		    xstrdup(unsafe_fix));
 	else if (without || enabled == 0)
-		add(rp, name, RES_FAIL,
+		report_add(
+		    rp, RES_FAIL,
 		    without ? xasprintf("IOMMU unit '%s' does not support interrupt remapping "
 					"(bit 3 of its ecap is clear): vfio refuses its devices",
 					without)
@@ -243,16 +244,17 @@ static void check_interrupt_remapping(struct session *s, struct report *rp)
 			    "has none: 'options vfio_iommu_type1 allow_unsafe_interrupts=1' in "
 			    "/etc/modprobe.d (a guest can then forge interrupts)"));
 	else if (enabled == 1 || intel_ir > 0 || amd > 0)
-		add(rp, name, RES_OK,
-		    xstrdup(enabled == 1   ? "interrupts are remapped"
-			    : intel_ir > 0 ? "every IOMMU unit supports interrupt remapping"
-					   : "AMD-Vi remaps interrupts (not shown in sysfs)"),
-		    NULL);
+		report_add(rp, RES_OK,
+			   xstrdup(enabled == 1 ? "interrupts are remapped"
+				   : intel_ir > 0
+				       ? "every IOMMU unit supports interrupt remapping"
+				       : "AMD-Vi remaps interrupts (not shown in sysfs)"),
+			   NULL);
 	else
-		add(rp, name, RES_WARN,
-		    xstrdup("cannot tell: no IOMMU unit in /sys/class/iommu says, and "
-			    "/proc/interrupts cannot be read"),
-		    xstrdup("look for 'Enabled IRQ remapping' in the kernel log (dmesg)"));
+		report_add(rp, RES_WARN,
+			   xstrdup("cannot tell: no IOMMU unit in /sys/class/iommu says, and "
+				   "/proc/interrupts cannot be read"),
+			   xstrdup("look for 'Enabled IRQ remapping' in the kernel log (dmesg)"));
 	free(interrupts);
 	free(without);
 	strv_free(&units);
@@ -275,10 +277,10 @@ static const char *kernel_config(const char *name)
 	char *release = NULL, *path, *text = NULL;
 	const char *r = NULL;
 
-	if (read_root("/proc/sys/kernel/osrelease", &release) < 0)
+	if (doctor_read("/proc/sys/kernel/osrelease", &release) < 0)
 		return NULL;
 	path = xasprintf("/boot/config-%s", strip(release));
-	if (read_root(path, &text) == 0) {
+	if (doctor_read(path, &text) == 0) {
 		size_t len = strlen(name);
 
 		r = "n";
@@ -301,7 +303,7 @@ static const char *kernel_config(const char *name)
  * opens /dev/iommu and /dev/vfio/devices/vfioN instead of the group node /dev/vfio/N. Informative
  * only: a kernel without them (Debian 13's) passes devices through the group nodes as before.
  */
-static void check_iommufd(struct session *s, struct report *rp)
+void check_iommufd(struct session *s, struct report *rp)
 {
 	const char *config = kernel_config("CONFIG_IOMMUFD");
 	const char *cdev_config = kernel_config("CONFIG_VFIO_DEVICE_CDEV");
@@ -310,26 +312,30 @@ static void check_iommufd(struct session *s, struct report *rp)
 
 	free(cls);
 	if (iommufd_present() && cdev)
-		add(rp, "iommufd", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xstrdup("iommufd (/dev/iommu) and the VFIO device nodes "
 			    "(/dev/vfio/devices/vfioN) are there: QEMU and libvirt can use the "
 			    "iommufd backend; claimed devices' nodes get the permissions of "
 			    "/dev/vfio/N"),
 		    NULL);
 	else if (iommufd_present())
-		add(rp, "iommufd", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xstrdup("iommufd (/dev/iommu) is there, but no VFIO device nodes "
 			    "(CONFIG_VFIO_DEVICE_CDEV): virtual machines use the group nodes "
 			    "/dev/vfio/N"),
 		    NULL);
 	else if (config && streq(config, "m"))
-		add(rp, "iommufd", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xstrdup("iommufd is a module of this kernel, not loaded (no /dev/iommu): "
 			    "virtual machines use the group nodes /dev/vfio/N; 'modprobe iommufd' "
 			    "for QEMU's iommufd backend"),
 		    NULL);
 	else
-		add(rp, "iommufd", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xasprintf("the kernel has no iommufd (no /dev/iommu%s): virtual machines use "
 			      "the group nodes /dev/vfio/N, as on every kernel before 6.2",
 			      config ? ", CONFIG_IOMMUFD is not set" : ""),
@@ -338,7 +344,7 @@ static void check_iommufd(struct session *s, struct report *rp)
 
 static const char *const vfio_modules[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 
-static void check_modules(struct session *s, struct report *rp)
+void check_modules(struct session *s, struct report *rp)
 {
 	struct modules *mods = session_modules(s);
 	struct strv missing = { 0 };
@@ -352,7 +358,8 @@ static void check_modules(struct session *s, struct report *rp)
 	if (!missing.n) {
 		bool core = modload_present(mods, "vfio_pci_core") == 0;
 
-		add(rp, "vfio-modules", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xasprintf(
 			"vfio, vfio_iommu_type1 and vfio_pci are there for the running kernel "
 			"(loaded, built in or in its module folder)%s",
@@ -366,7 +373,8 @@ static void check_modules(struct session *s, struct report *rp)
 		return;
 	}
 	list = strv_join(&missing, ", ");
-	add(rp, "vfio-modules", RES_FAIL,
+	report_add(
+	    rp, RES_FAIL,
 	    xasprintf("the running kernel has no %s (not loaded, not built in, not in "
 		      "'%s/lib/modules/VERSION'): nothing can be claimed",
 		      list, root_get()),
@@ -379,76 +387,120 @@ static void check_modules(struct session *s, struct report *rp)
 static const char rebuild_fix[] =
     "run 'update-initramfs -u' (or 'dracut -f') on this system, then reboot";
 
-static void check_initramfs(struct session *s, struct report *rp)
+/* Did this boot's initramfs run vfio-claim (its early pass left the configuration digest)? */
+static bool image_ran(void)
 {
-	char *digest = NULL, *stale, *contents = NULL;
-	bool claims = s->cfg.claims.n > 0;
-	struct kv kv = { 0 };
-	const char *record, *missing;
+	char *digest = NULL;
+	bool r = state_read_file(BOOT_DIGEST, &digest) == 0;
 
-	if (state_read_file(BOOT_DIGEST, &digest) < 0) {
-		add(rp, "initramfs", claims ? RES_FAIL : RES_OK,
-		    xstrdup(claims
-				? "this boot's initramfs did not run vfio-claim: the configured "
-				  "devices met their host drivers before udev claimed them"
-				: "no device is configured, and this boot's initramfs did not run "
-				  "vfio-claim"),
-		    claims ? xasprintf("install the package's initramfs integration "
-				       "(initramfs-tools or dracut) and %s",
-				       rebuild_fix)
-			   : NULL);
-		return;
-	}
 	free(digest);
+	return r;
+}
+
+/* What this boot's initramfs recorded it holds (BOOT_IMAGE_CONTENTS): 0 or a negative errno. */
+static int image_contents(struct kv *kv)
+{
+	char *text = NULL;
+	int r = state_read_file(BOOT_IMAGE_CONTENTS, &text);
+
+	if (r == 0)
+		kv_parse(kv, text);
+	free(text);
+	return r;
+}
+
+static const char image_unknown[] =
+    "unknown: this boot's initramfs did not record what it holds (built by an older vfio-claim)";
+
+void check_initramfs(struct session *s, struct report *rp)
+{
+	char *stale;
+
+	if (!image_ran() && s->cfg.claims.n > 0)
+		report_add(rp, RES_FAIL,
+			   xstrdup("this boot's initramfs did not run vfio-claim: the configured "
+				   "devices met their host drivers before udev claimed them"),
+			   xasprintf("install the package's initramfs integration (initramfs-tools "
+				     "or dracut) and %s",
+				     rebuild_fix));
+	if (!image_ran() && s->cfg.claims.n == 0)
+		report_add(rp, RES_OK,
+			   xstrdup("no device is configured, and this boot's initramfs did not run "
+				   "vfio-claim"),
+			   NULL);
+	if (!image_ran())
+		return;
 	stale = session_stale_image();
 	if (stale)
-		add(rp, "initramfs", RES_FAIL,
-		    xstrdup("the configuration changed since this boot's initramfs was built: "
-			    "unless the initramfs was rebuilt since, the next boot claims what the "
-			    "old configuration says"),
-		    xstrdup(rebuild_fix));
+		report_add(rp, RES_FAIL,
+			   xstrdup("the configuration changed since this boot's initramfs was "
+				   "built: unless the initramfs was rebuilt since, the next boot "
+				   "claims what the old configuration says"),
+			   xstrdup(rebuild_fix));
 	else
-		add(rp, "initramfs", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xstrdup("this boot's initramfs was built from the current configuration"),
 		    NULL);
 	free(stale);
+}
 
-	if (state_read_file(BOOT_IMAGE_CONTENTS, &contents) < 0) {
-		for (size_t i = 0; i < 2; i++)
-			add(rp, i ? "initramfs-record" : "initramfs-modules", RES_WARN,
-			    xstrdup("unknown: this boot's initramfs did not record what it holds "
-				    "(built by an older vfio-claim)"),
-			    xstrdup(rebuild_fix));
+/* Said only when the initramfs ran vfio-claim ('initramfs' says when it did not). */
+void check_initramfs_modules(struct session *s, struct report *rp)
+{
+	struct kv kv = { 0 };
+	const char *missing;
+
+	if (!image_ran())
+		return;
+	if (image_contents(&kv) < 0) {
+		report_add(rp, RES_WARN, xstrdup(image_unknown), xstrdup(rebuild_fix));
 		return;
 	}
-	kv_parse(&kv, contents);
-	record = kv_get(&kv, "root_record") ?: "no";
 	missing = kv_get(&kv, "missing_modules") ?: "";
 	if (*missing)
-		add(rp, "initramfs-modules", RES_FAIL,
-		    xasprintf("this boot's initramfs has no %s: the early pass could not give "
-			      "devices to vfio-pci, so host drivers met them first",
-			      missing),
-		    xasprintf("make sure the kernel has the modules (see 'vfio-modules'), then %s",
-			      rebuild_fix));
+		report_add(rp, RES_FAIL,
+			   xasprintf("this boot's initramfs has no %s: the early pass could not "
+				     "give devices to vfio-pci, so host drivers met them first",
+				     missing),
+			   xasprintf("make sure the kernel has the modules (see 'vfio-modules'), "
+				     "then %s",
+				     rebuild_fix));
 	else
-		add(rp, "initramfs-modules", RES_OK,
-		    xstrdup("this boot's initramfs has vfio, vfio_iommu_type1 and vfio_pci"), NULL);
-	if (streq(record, "yes"))
-		add(rp, "initramfs-record", RES_OK,
-		    xstrdup("this boot's initramfs knows which devices carry the root file system"),
-		    NULL);
-	else
-		add(rp, "initramfs-record", RES_WARN,
-		    xasprintf(
-			"this boot's initramfs has %s root-device record: its early pass "
-			"refused every storage controller, which were claimed late, if at all",
-			streq(record, "empty") ? "an empty" : "no"),
-		    xasprintf("%s (on the running system, not in a chroot, so that the root disk "
-			      "is found)",
-			      rebuild_fix));
+		report_add(rp, RES_OK,
+			   xstrdup("this boot's initramfs has vfio, vfio_iommu_type1 and vfio_pci"),
+			   NULL);
 	kv_free(&kv);
-	free(contents);
+}
+
+/* Said only when the initramfs ran vfio-claim, as 'initramfs-modules'. */
+void check_initramfs_record(struct session *s, struct report *rp)
+{
+	struct kv kv = { 0 };
+	const char *record;
+
+	if (!image_ran())
+		return;
+	if (image_contents(&kv) < 0) {
+		report_add(rp, RES_WARN, xstrdup(image_unknown), xstrdup(rebuild_fix));
+		return;
+	}
+	record = kv_get(&kv, "root_record") ?: "no";
+	if (streq(record, "yes"))
+		report_add(rp, RES_OK,
+			   xstrdup("this boot's initramfs knows which devices carry the root file "
+				   "system"),
+			   NULL);
+	else
+		report_add(rp, RES_WARN,
+			   xasprintf("this boot's initramfs has %s root-device record: its early "
+				     "pass refused every storage controller, which were claimed "
+				     "late, if at all",
+				     streq(record, "empty") ? "an empty" : "no"),
+			   xasprintf("%s (on the running system, not in a chroot, so that the root "
+				     "disk is found)",
+				     rebuild_fix));
+	kv_free(&kv);
 }
 
 /* A firmware framebuffer in /proc/iomem: "  c0000000-c07fffff : efifb". */
@@ -469,7 +521,7 @@ static void iomem_framebuffers(struct fb **fbs, size_t *n)
 
 	*fbs = NULL;
 	*n = 0;
-	if (read_root("/proc/iomem", &text) < 0)
+	if (doctor_read("/proc/iomem", &text) < 0)
 		return;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *sep = strstr(l, " : "), *end;
@@ -499,7 +551,7 @@ static const char *fb_param(const char *name)
 	return "initcall_blacklist=sysfb_init";
 }
 
-static void check_framebuffer(struct session *s, struct report *rp)
+void check_framebuffer(struct session *s, struct report *rp)
 {
 	struct fb *fbs;
 	size_t nfb, found = 0;
@@ -509,7 +561,8 @@ static void check_framebuffer(struct session *s, struct report *rp)
 	for (size_t k = 0; k < nfb && !found; k++)
 		if (!fbs[k].start && !fbs[k].end) {
 			found++;
-			add(rp, "framebuffer", RES_WARN,
+			report_add(
+			    rp, RES_WARN,
 			    xstrdup("cannot tell: /proc/iomem hides its addresses from this user"),
 			    xstrdup("run 'vfio-claim doctor' as root"));
 		}
@@ -518,7 +571,7 @@ static void check_framebuffer(struct session *s, struct report *rp)
 		char *text = NULL, *save = NULL;
 		unsigned bar = 0;
 
-		if (!claimed(s, i) || !(pci_categories(d->class) & CAT_GPU) || !nfb ||
+		if (!doctor_claimed(s, i) || !(pci_categories(d->class) & CAT_GPU) || !nfb ||
 		    pci_read_attr(d, "resource", &text) < 0)
 			continue;
 		for (char *l = strtok_r(text, "\n", &save); l;
@@ -533,7 +586,8 @@ static void check_framebuffer(struct session *s, struct report *rp)
 				if (fbs[k].start > end || start > fbs[k].end)
 					continue;
 				found++;
-				add(rp, "framebuffer", RES_FAIL,
+				report_add(
+				    rp, RES_FAIL,
 				    xasprintf("%s: the firmware framebuffer '%s' (%" PRIx64
 					      "-%" PRIx64
 					      ") lies in its memory (BAR %u): vfio-pci cannot "
@@ -547,14 +601,14 @@ static void check_framebuffer(struct session *s, struct report *rp)
 		free(text);
 	}
 	if (!found)
-		add(rp, "framebuffer", RES_OK,
-		    xstrdup("no firmware framebuffer lies in a claimed GPU's memory"), NULL);
+		report_add(rp, RES_OK,
+			   xstrdup("no firmware framebuffer lies in a claimed GPU's memory"), NULL);
 	for (size_t k = 0; k < nfb; k++)
 		free(fbs[k].name);
 	free(fbs);
 }
 
-static void check_builtin_drivers(struct session *s, struct report *rp)
+void check_builtin_drivers(struct session *s, struct report *rp)
 {
 	struct modules *m = session_modules(s);
 	size_t found = 0;
@@ -572,7 +626,8 @@ static void check_builtin_drivers(struct session *s, struct report *rp)
 			if (!modload_builtin(m, mods.v[k]))
 				continue;
 			found++;
-			add(rp, "builtin-driver", RES_WARN,
+			report_add(
+			    rp, RES_WARN,
 			    xasprintf(
 				"%s: its host driver '%s' is built into the kernel: it takes "
 				"the device before the initramfs runs, and vfio-claim can only "
@@ -588,8 +643,9 @@ static void check_builtin_drivers(struct session *s, struct report *rp)
 		free(modalias);
 	}
 	if (!found)
-		add(rp, "builtin-driver", RES_OK,
-		    xstrdup("no selected device has a host driver built into the kernel"), NULL);
+		report_add(rp, RES_OK,
+			   xstrdup("no selected device has a host driver built into the kernel"),
+			   NULL);
 }
 
 /* "ids=A,B" words of a module's options appended to *ids. */
@@ -622,9 +678,8 @@ static size_t id_fights(struct session *s, struct report *rp, const char *id, co
 		if (*p == ':' && ++colons == 4)
 			*p = '\0';
 	if (selector_parse(text, &sel, &why) < 0) {
-		add(rp, "vfio-pci-ids", RES_WARN,
-		    xasprintf("vfio-pci ids '%s' (%s): %s", id, where, why),
-		    xasprintf("correct it in the %s", where));
+		report_add(rp, RES_WARN, xasprintf("vfio-pci ids '%s' (%s): %s", id, where, why),
+			   xasprintf("correct it in the %s", where));
 		free(text);
 		return 1;
 	}
@@ -636,7 +691,8 @@ static size_t id_fights(struct session *s, struct report *rp, const char *id, co
 		    pci_is_bridge(&s->devs.v[i]))
 			continue;
 		fights++;
-		add(rp, "vfio-pci-ids", refused ? RES_FAIL : RES_WARN,
+		report_add(
+		    rp, refused ? RES_FAIL : RES_WARN,
 		    xasprintf("vfio-pci ids '%s' (%s) give %s to vfio-pci, but the configuration "
 			      "%s it: %s",
 			      id, where, s->devs.v[i].addr, refused ? "refuses" : "keeps",
@@ -650,7 +706,7 @@ static size_t id_fights(struct session *s, struct report *rp, const char *id, co
 	return fights;
 }
 
-static void check_vfio_ids(struct session *s, struct report *rp)
+void check_vfio_ids(struct session *s, struct report *rp)
 {
 	struct strv cmd_ids = { 0 }, mod_ids = { 0 };
 	char *cmdline = kernel_cmdline(), *value = NULL, *options = NULL;
@@ -672,7 +728,8 @@ static void check_vfio_ids(struct session *s, struct report *rp)
 			fights +=
 			    id_fights(s, rp, mod_ids.v[i], "'options vfio-pci' of modprobe.d");
 	if (!fights)
-		add(rp, "vfio-pci-ids", RES_OK,
+		report_add(
+		    rp, RES_OK,
 		    xstrdup(cmd_ids.n || mod_ids.n
 				? "the vfio-pci ids of the kernel command line and modprobe.d name "
 				  "only devices the configuration claims"
@@ -705,7 +762,7 @@ static void user_groups(const char *user, char **name, struct strv *groups)
 	char *passwd = NULL, *group = NULL, *save = NULL, *gid = NULL;
 
 	*name = NULL;
-	if (read_root("/etc/passwd", &passwd) == 0)
+	if (doctor_read("/etc/passwd", &passwd) == 0)
 		for (char *l = strtok_r(passwd, "\n", &save); l && !*name;
 		     l = strtok_r(NULL, "\n", &save)) {
 			char *f[4] = { 0 }, *s2 = l;
@@ -718,7 +775,7 @@ static void user_groups(const char *user, char **name, struct strv *groups)
 		}
 	user = *name ? *name : user;
 	save = NULL;
-	if (read_root("/etc/group", &group) == 0)
+	if (doctor_read("/etc/group", &group) == 0)
 		for (char *l = strtok_r(group, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 			char *f[4] = { 0 }, *s2 = l, *s3 = NULL;
 			bool in;
@@ -751,7 +808,7 @@ static void limits_file(const char *file, const char *user, const struct strv *g
 {
 	char *text = NULL, *save = NULL;
 
-	if (read_root(file, &text) < 0)
+	if (doctor_read(file, &text) < 0)
 		return;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char dom[256], type[16], item[32], value[32];
@@ -800,7 +857,7 @@ static char *size_text(rlim_t v)
 	return xasprintf("%llu KiB", (unsigned long long)(v / 1024));
 }
 
-static void check_memlock(struct session *s, struct report *rp)
+void check_memlock(struct session *s, struct report *rp)
 {
 	static const rlim_t enough = 1024ULL * 1024 * 1024;
 	const char *owner = configured_owner(&s->cfg);
@@ -814,7 +871,7 @@ static void check_memlock(struct session *s, struct report *rp)
 		owner = name ? name : owner; /* limits.conf names users: a number is looked up */
 	}
 	limits_file("/etc/security/limits.conf", owner, &groups, &lim);
-	list_root("/etc/security/limits.d", &files);
+	doctor_list("/etc/security/limits.d", &files);
 	for (size_t i = 0; i < files.n; i++) {
 		size_t len = strlen(files.v[i]);
 		char *f;
@@ -849,7 +906,8 @@ static void check_memlock(struct session *s, struct report *rp)
 			"<memtune><hard_limit> in the domain)",
 			owner ? owner : "USER");
 	if (!who) {
-		add(rp, "memlock", RES_WARN,
+		report_add(
+		    rp, RES_WARN,
 		    xasprintf("unknown: no memlock line for %s in /etc/security/limits.conf or "
 			      "limits.d, and the limit of this process is not the inspected "
 			      "system's; a guest fails with 'vfio_dma_map ... Cannot allocate "
@@ -859,18 +917,20 @@ static void check_memlock(struct session *s, struct report *rp)
 	} else {
 		size = size_text(value);
 		if (value != RLIM_INFINITY && value < enough)
-			add(rp, "memlock", RES_WARN,
+			report_add(
+			    rp, RES_WARN,
 			    xasprintf("the locked-memory limit of %s is %s: a guest must lock all "
 				      "its RAM, and fails with 'vfio_dma_map ... Cannot allocate "
 				      "memory' above it",
 				      who, size),
 			    fix);
 		else {
-			add(rp, "memlock", RES_OK,
-			    xasprintf(
-				"the locked-memory limit of %s is %s%s", who, size,
-				value == RLIM_INFINITY ? "" : ": enough for guests up to that RAM"),
-			    NULL);
+			report_add(rp, RES_OK,
+				   xasprintf("the locked-memory limit of %s is %s%s", who, size,
+					     value == RLIM_INFINITY
+						 ? ""
+						 : ": enough for guests up to that RAM"),
+				   NULL);
 			free(fix);
 		}
 		free(size);
@@ -882,7 +942,7 @@ static void check_memlock(struct session *s, struct report *rp)
 	strv_free(&groups);
 }
 
-static void check_reset(struct session *s, struct report *rp)
+void check_reset(struct session *s, struct report *rp)
 {
 	size_t n = 0;
 
@@ -891,22 +951,22 @@ static void check_reset(struct session *s, struct report *rp)
 		char *method = NULL, *reset = pci_sys_path(d, "reset");
 		int r;
 
-		if (!claimed(s, i) || pci_is_bridge(d)) {
+		if (!doctor_claimed(s, i) || pci_is_bridge(d)) {
 			free(reset);
 			continue;
 		}
 		n++;
 		r = pci_read_attr(d, "reset_method", &method);
 		if (r == 0 && *strip(method))
-			add(rp, "reset", RES_OK, xasprintf("%s: reset by %s", d->addr, method),
-			    NULL);
+			report_add(rp, RES_OK, xasprintf("%s: reset by %s", d->addr, method), NULL);
 		else if (r == -ENOENT && access(reset, F_OK) == 0)
-			add(rp, "reset", RES_OK,
-			    xasprintf("%s: can be reset (this kernel has no reset_method)",
-				      d->addr),
-			    NULL);
+			report_add(rp, RES_OK,
+				   xasprintf("%s: can be reset (this kernel has no reset_method)",
+					     d->addr),
+				   NULL);
 		else
-			add(rp, "reset", RES_WARN,
+			report_add(
+			    rp, RES_WARN,
 			    xasprintf(
 				"%s: no reset method: it cannot be reset between guests, and a "
 				"guest finds it as the last one left it",
@@ -918,10 +978,10 @@ static void check_reset(struct session *s, struct report *rp)
 		free(reset);
 	}
 	if (!n)
-		add(rp, "reset", RES_OK, xstrdup("no device is claimed"), NULL);
+		report_add(rp, RES_OK, xstrdup("no device is claimed"), NULL);
 }
 
-static void check_groups(struct session *s, struct report *rp)
+void check_groups(struct session *s, struct report *rp)
 {
 	size_t n = 0;
 
@@ -931,19 +991,20 @@ static void check_groups(struct session *s, struct report *rp)
 		if (v->decision != DEC_REFUSE || strncmp(v->reason, "IOMMU group ", 12) != 0)
 			continue;
 		n++;
-		add(rp, "iommu-groups", RES_WARN,
-		    xasprintf("%s: refused: %s", s->devs.v[i].addr, v->reason),
+		report_add(
+		    rp, RES_WARN, xasprintf("%s: refused: %s", s->devs.v[i].addr, v->reason),
 		    xstrdup("claim the device it names as well, or set 'option group-policy=whole' "
 			    "in /etc/vfio-claim.d; or move the card to a slot with an IOMMU group "
 			    "of its own"));
 	}
 	if (!n)
-		add(rp, "iommu-groups", RES_OK,
-		    xstrdup("no claim is refused for an IOMMU group it cannot take whole"), NULL);
+		report_add(rp, RES_OK,
+			   xstrdup("no claim is refused for an IOMMU group it cannot take whole"),
+			   NULL);
 }
 
 /* A guest that holds a device and is gone (its run process died, another boot). */
-static void check_guests(struct session *s, struct report *rp)
+void check_guests(struct session *s, struct report *rp)
 {
 	size_t n = 0, held = 0;
 
@@ -962,7 +1023,8 @@ static void check_guests(struct session *s, struct report *rp)
 				continue;
 			n++;
 			name = guest_display(names.v[k]);
-			add(rp, "guests", RES_WARN,
+			report_add(
+			    rp, RES_WARN,
 			    xasprintf("%s: guest '%s' is gone (%s), and the device stays on %s",
 				      s->devs.v[i].addr, name, gone, s->devs.v[i].driver),
 			    xasprintf("'vfio-claim release --guest %s' gives it back", names.v[k]));
@@ -973,30 +1035,32 @@ static void check_guests(struct session *s, struct report *rp)
 		kv_free(&kv);
 	}
 	if (!n)
-		add(rp, "guests", RES_OK,
-		    held ? xasprintf("%zu device%s held by running guests", held,
-				     held == 1 ? "" : "s")
-			 : xstrdup("no device is held by a guest"),
-		    NULL);
+		report_add(rp, RES_OK,
+			   held ? xasprintf("%zu device%s held by running guests", held,
+					    held == 1 ? "" : "s")
+				: xstrdup("no device is held by a guest"),
+			   NULL);
 }
 
-static void check_config(struct session *s, struct report *rp)
+void check_config(struct session *s, struct report *rp)
 {
 	if (s->cfg.nerrors)
-		add(rp, "configuration", RES_FAIL,
+		report_add(
+		    rp, RES_FAIL,
 		    xasprintf("%zu error%s in the configuration: what they meant is not claimed",
 			      s->cfg.nerrors, s->cfg.nerrors == 1 ? "" : "s"),
 		    xstrdup("run 'vfio-claim check' and correct the lines it names"));
 	else if (s->cfg.off)
-		add(rp, "configuration", RES_WARN,
+		report_add(
+		    rp, RES_WARN,
 		    xstrdup("vfio_claim=off is on the kernel command line: nothing is claimed this "
 			    "boot"),
 		    xstrdup("boot without vfio_claim=off"));
 	else
-		add(rp, "configuration", RES_OK,
-		    xasprintf("%zu claim line%s, no errors", s->cfg.claims.n,
-			      s->cfg.claims.n == 1 ? "" : "s"),
-		    NULL);
+		report_add(rp, RES_OK,
+			   xasprintf("%zu claim line%s, no errors", s->cfg.claims.n,
+				     s->cfg.claims.n == 1 ? "" : "s"),
+			   NULL);
 }
 
 static void print(const struct report *rp, bool json)
@@ -1027,7 +1091,7 @@ static void print(const struct report *rp, bool json)
 		return;
 	}
 	for (size_t i = 0; i < rp->n; i++) {
-		const struct check *c = &rp->v[i];
+		const struct finding *c = &rp->v[i];
 
 		printf("%-4s %-19s %s", result_names[c->result], c->name, c->message);
 		if (c->fix)
@@ -1037,17 +1101,30 @@ static void print(const struct report *rp, bool json)
 	printf("%zu ok, %zu warn, %zu fail\n", count[RES_OK], count[RES_WARN], count[RES_FAIL]);
 }
 
+/* The checks, in the order of the report; a check adds its lines under its name. */
+static const struct doctor_check {
+	const char *name;
+	void (*run)(struct session *s, struct report *rp);
+} checks[] = {
+	{ "iommu", check_iommu },
+	{ "interrupt-remapping", check_interrupt_remapping },
+	{ "vfio-modules", check_modules },
+	{ "iommufd", check_iommufd },
+	{ "configuration", check_config },
+	{ "initramfs", check_initramfs },
+	{ "initramfs-modules", check_initramfs_modules },
+	{ "initramfs-record", check_initramfs_record },
+	{ "vfio-pci-ids", check_vfio_ids },
+	{ "builtin-driver", check_builtin_drivers },
+	{ "framebuffer", check_framebuffer },
+	{ "iommu-groups", check_groups },
+	{ "reset", check_reset },
+	{ "memlock", check_memlock },
+	{ "guests", check_guests },
+};
+
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
-	static void (*const checks[])(struct session *, struct report *) = {
-		check_iommu,	   check_interrupt_remapping,
-		check_modules,	   check_iommufd,
-		check_config,	   check_initramfs,
-		check_vfio_ids,	   check_builtin_drivers,
-		check_framebuffer, check_groups,
-		check_reset,	   check_memlock,
-		check_guests,
-	};
 	struct report rp = { 0 };
 	struct session s;
 	bool failed = false;
@@ -1059,8 +1136,10 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
 	session_plan(&s, NULL);
-	for (size_t i = 0; i < ARRAY_SIZE(checks); i++)
-		checks[i](&s, &rp);
+	for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {
+		rp.name = checks[i].name;
+		checks[i].run(&s, &rp);
+	}
 	for (size_t i = 0; i < rp.n; i++)
 		failed |= rp.v[i].result == RES_FAIL;
 	print(&rp, opts->json);
