@@ -7,18 +7,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "doctor.h"
-#include "guest.h"
 #include "json.h"
-#include "log.h"
-#include "modload.h"
 
 static const char *const result_names[] = { "ok", "warn", "fail" };
 
@@ -50,6 +44,7 @@ static void report_free(struct report *rp)
 	free(rp->v);
 }
 
+/* What the checks share (doctor.h). */
 int doctor_read(const char *path, char **text)
 {
 	char *p = root_path("%s", path);
@@ -81,33 +76,32 @@ bool doctor_claimed(const struct session *s, size_t i)
 	return s->plan.v[i].decision == DEC_CLAIM || pci_on_vfio(&s->devs.v[i]);
 }
 
-static void print(const struct report *rp, bool json)
+static void print_json(const struct report *rp, const size_t count[3])
 {
-	size_t count[3] = { 0 };
 	struct jsonw w;
 
-	for (size_t i = 0; i < rp->n; i++)
-		count[rp->v[i].result]++;
-	if (json) {
-		jsonw_init(&w, stdout);
+	jsonw_init(&w, stdout);
+	jsonw_object_open(&w, NULL);
+	jsonw_array_open(&w, "checks");
+	for (size_t i = 0; i < rp->n; i++) {
 		jsonw_object_open(&w, NULL);
-		jsonw_array_open(&w, "checks");
-		for (size_t i = 0; i < rp->n; i++) {
-			jsonw_object_open(&w, NULL);
-			jsonw_string(&w, "name", rp->v[i].name);
-			jsonw_string(&w, "result", result_names[rp->v[i].result]);
-			jsonw_string(&w, "message", rp->v[i].message);
-			jsonw_string(&w, "fix", rp->v[i].fix);
-			jsonw_object_close(&w);
-		}
-		jsonw_array_close(&w);
-		jsonw_object_open(&w, "summary");
-		for (size_t k = 0; k < ARRAY_SIZE(count); k++)
-			jsonw_uint(&w, result_names[k], count[k]);
+		jsonw_string(&w, "name", rp->v[i].name);
+		jsonw_string(&w, "result", result_names[rp->v[i].result]);
+		jsonw_string(&w, "message", rp->v[i].message);
+		jsonw_string(&w, "fix", rp->v[i].fix);
 		jsonw_object_close(&w);
-		jsonw_object_close(&w);
-		return;
 	}
+	jsonw_array_close(&w);
+	jsonw_object_open(&w, "summary");
+	for (size_t k = 0; k < 3; k++)
+		jsonw_uint(&w, result_names[k], count[k]);
+	jsonw_object_close(&w);
+	jsonw_object_close(&w);
+}
+
+/* "RESULT NAME MESSAGE; fix: FIX" lines, then the counts. */
+static void print_text(const struct report *rp, const size_t count[3])
+{
 	for (size_t i = 0; i < rp->n; i++) {
 		const struct finding *c = &rp->v[i];
 
@@ -119,6 +113,18 @@ static void print(const struct report *rp, bool json)
 	printf("%zu ok, %zu warn, %zu fail\n", count[RES_OK], count[RES_WARN], count[RES_FAIL]);
 }
 
+static void print(const struct report *rp, bool json)
+{
+	size_t count[ARRAY_SIZE(result_names)] = { 0 };
+
+	for (size_t i = 0; i < rp->n; i++)
+		count[rp->v[i].result]++;
+	if (json)
+		print_json(rp, count);
+	else
+		print_text(rp, count);
+}
+
 /* The checks, in the order of the report; a check adds its lines under its name. */
 static const struct doctor_check {
 	const char *name;
@@ -126,16 +132,16 @@ static const struct doctor_check {
 } checks[] = {
 	{ "iommu", check_iommu },
 	{ "interrupt-remapping", check_interrupt_remapping },
-	{ "vfio-modules", check_modules },
+	{ "vfio-modules", check_vfio_modules },
 	{ "iommufd", check_iommufd },
-	{ "configuration", check_config },
+	{ "configuration", check_configuration },
 	{ "initramfs", check_initramfs },
 	{ "initramfs-modules", check_initramfs_modules },
 	{ "initramfs-record", check_initramfs_record },
-	{ "vfio-pci-ids", check_vfio_ids },
-	{ "builtin-driver", check_builtin_drivers },
+	{ "vfio-pci-ids", check_vfio_pci_ids },
+	{ "builtin-driver", check_builtin_driver },
 	{ "framebuffer", check_framebuffer },
-	{ "iommu-groups", check_groups },
+	{ "iommu-groups", check_iommu_groups },
 	{ "reset", check_reset },
 	{ "memlock", check_memlock },
 	{ "guests", check_guests },

@@ -11,7 +11,7 @@
 
 #include "doctor.h"
 
-void check_config(struct session *s, struct report *rp)
+void check_configuration(struct session *s, struct report *rp)
 {
 	if (s->cfg.nerrors)
 		report_add(

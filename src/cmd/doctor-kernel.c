@@ -328,7 +328,7 @@ static const char *vfio_core(struct modules *mods)
 	       "loading vfio_pci loads";
 }
 
-void check_modules(struct session *s, struct report *rp)
+void check_vfio_modules(struct session *s, struct report *rp)
 {
 	struct modules *mods = session_modules(s);
 	struct strv missing = { 0 };
@@ -449,7 +449,7 @@ static void cmdline_ids(struct strv *ids)
 	free(cmdline);
 }
 
-void check_vfio_ids(struct session *s, struct report *rp)
+void check_vfio_pci_ids(struct session *s, struct report *rp)
 {
 	struct strv cmd_ids = { 0 }, mod_ids = { 0 };
 	char *options = NULL;
@@ -507,7 +507,7 @@ static void builtin_driver(struct report *rp, const struct pci_dev *d, const cha
 		      module, d->vendor, d->device));
 }
 
-void check_builtin_drivers(struct session *s, struct report *rp)
+void check_builtin_driver(struct session *s, struct report *rp)
 {
 	struct modules *m = session_modules(s);
 	size_t found = 0;

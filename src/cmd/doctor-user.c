@@ -14,7 +14,7 @@
 #include "doctor.h"
 #include "guest.h"
 
-void check_groups(struct session *s, struct report *rp)
+void check_iommu_groups(struct session *s, struct report *rp)
 {
 	size_t n = 0;
 
