@@ -5,8 +5,6 @@
  * order of the table below; each reads the root (--root DIR): sysfs, /proc, the module folder,
  * the state directory, /etc.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,25 +14,6 @@
 
 static const char *const result_names[] = { "ok", "warn", "fail" };
 
-/* One line of the report. */
-struct finding {
-	const char *name;
-	enum result result;
-	char *message, *fix; /* fix: NULL when ok */
-};
-
-struct report {
-	struct finding *v;
-	size_t n;
-	const char *name; /* the check that runs */
-};
-
-void report_add(struct report *rp, enum result result, char *message, char *fix)
-{
-	rp->v = xrealloc(rp->v, (rp->n + 1) * sizeof(*rp->v));
-	rp->v[rp->n++] = (struct finding){ rp->name, result, message, fix };
-}
-
 static void report_free(struct report *rp)
 {
 	for (size_t i = 0; i < rp->n; i++) {
@@ -42,38 +21,6 @@ static void report_free(struct report *rp)
 		free(rp->v[i].fix);
 	}
 	free(rp->v);
-}
-
-/* What the checks share (doctor.h). */
-int doctor_read(const char *path, char **text)
-{
-	char *p = root_path("%s", path);
-	int r = read_text(p, text);
-
-	free(p);
-	return r;
-}
-
-int doctor_list(const char *path, struct strv *names)
-{
-	char *p = root_path("%s", path);
-	struct dirent *de;
-	DIR *d = opendir(p);
-	int r = d ? 0 : -errno;
-
-	free(p);
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			strv_push(names, xstrdup(de->d_name));
-	if (d)
-		closedir(d);
-	strv_sort(names);
-	return r;
-}
-
-bool doctor_claimed(const struct session *s, size_t i)
-{
-	return s->plan.v[i].decision == DEC_CLAIM || pci_on_vfio(&s->devs.v[i]);
 }
 
 static void print_json(const struct report *rp, const size_t count[3])

@@ -130,6 +130,15 @@ enum claim_result { CLAIM_DONE, CLAIM_ALREADY, CLAIM_HELD, CLAIM_SKIPPED, CLAIM_
  */
 enum claim_result claim_group(struct session *s, size_t i, const char *stage, bool *handled);
 /*
+ * release.c: device i and the claimed members of its IOMMU group back to the host (SPEC §7).
+ * state: "released" (by hand) or "returned" (its last guest stopped). Clears want[] and sets
+ * touched[] for the members it handled; json: its messages stay off stdout. 0 or a negative errno.
+ */
+int release_group(struct session *s, size_t i, bool *want, bool *touched, bool json,
+		  const char *state);
+/* release.c: d is on vfio-pci or a VFIO variant driver, or its driver_override keeps it for one. */
+bool held_by_vfio(const struct pci_dev *d);
+/*
  * Single-GPU passthrough: the consoles t says a claim unbound, restored after the host driver
  * (console_restore()), and logged: what is bound again, what no longer exists, what failed.
  * left receives what could not be restored (to keep recorded). 0 or the first negative errno.

@@ -12,7 +12,18 @@
 
 enum result { RES_OK, RES_WARN, RES_FAIL };
 
-struct report;
+/* One line of the report. */
+struct finding {
+	const char *name;
+	enum result result;
+	char *message, *fix; /* fix: NULL when ok */
+};
+
+struct report {
+	struct finding *v;
+	size_t n;
+	const char *name; /* the check that runs */
+};
 
 /* Adds a finding of the running check; takes message and fix (either may be NULL). */
 void report_add(struct report *rp, enum result result, char *message, char *fix);
