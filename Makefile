@@ -6,7 +6,9 @@ MANDIR     ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
 
 CC        ?= cc
-CFLAGS    ?= -O2 -g
+# -Os: a run is bound by its system calls (sysfs reads, binds), not by its own code; -Os makes the
+# text 16% smaller for about 1% more instructions per run (check, boot, udev; callgrind).
+CFLAGS    ?= -Os -g
 WARNFLAGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
              -Wno-unused-parameter -Werror=implicit-function-declaration
 PKGS      := libkmod libudev blkid smartcols
