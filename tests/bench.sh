@@ -51,6 +51,14 @@ for k in "${!bins[@]}"; do
     text=$(size "${bins[$k]}" | awk 'NR == 2 { printf "%.1f", $1 / 1024 }')
     printf '%-7s %-10s %10.2f %8s %10d %10s\n' "${names[$k]}" --version "$ms" \
         "$(ratio "$ms" "$true_ms")" "$kb" "$text"
+    # where the text is: code, read-only data (strings, tables), unwind tables, the rest
+    # (relocations, dynamic symbols, PLT, notes)
+    size -A "${bins[$k]}" | awk -v t="$text" '
+        $1 == ".text" { c = $2 }
+        $1 == ".rodata" { r = $2 }
+        $1 ~ /^\.eh_frame/ { e += $2 }
+        END { printf "        text %s KiB: code %.1f, rodata %.1f, unwind %.1f, other %.1f\n",
+                     t, c / 1024, r / 1024, e / 1024, t - (c + r + e) / 1024 }'
 done
 echo "goals (not asserted): --version at most 2x /bin/true and 2 MiB peak RSS; text 150 KiB"
 
