@@ -288,14 +288,19 @@ int modload_ensure(struct modules *m, const char *name)
 
 /*
  * Looks up, then drops what is blacklisted (modprobe's rule for alias lookups): the names,
- * not vfio_pci, appended to *out. The blacklists are modconf's, the root's alone.
+ * not vfio_pci, appended to *out. The blacklists are modconf's, the root's alone. The module
+ * folder's text files answer as libkmod's indexes would (modconf_alias_modules()), so that a
+ * lookup maps no libkmod; libkmod only where they are missing.
  */
 static int lookup_allowed(struct modules *m, const char *alias, struct strv *out)
 {
 	struct kmod_list *list = NULL, *it;
 	struct kmod_ctx *ctx;
-	int r = kmod_ctx(m, &ctx);
+	int r = modconf_alias_modules(&m->conf, alias, out);
 
+	if (r != -ENODATA && r != -EINVAL)
+		return r;
+	r = kmod_ctx(m, &ctx);
 	if (r < 0)
 		return r;
 	r = sym_kmod_module_new_from_lookup(ctx, alias, &list);

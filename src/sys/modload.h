@@ -23,9 +23,11 @@ void modules_free(struct modules *m);
  */
 int modload_ensure(struct modules *m, const char *name);
 /*
- * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them (libkmod):
- * the root's modprobe.d and command-line blacklists honoured. Appended to *modules; 0, -ENOENT
- * when there is none, -ELIBACC without libkmod.
+ * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them: the
+ * root's modprobe.d and command-line blacklists honoured. Read from the module folder's text
+ * files (modconf_alias_modules(), the answer libkmod gives, without mapping it); libkmod only
+ * when modules.alias is missing. Appended to *modules; 0, -ENOENT when there is none,
+ * -ELIBACC without libkmod.
  */
 int modload_alias_modules(struct modules *m, const char *modalias, struct strv *modules);
 /* The first of them, in *module. */
