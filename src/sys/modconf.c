@@ -476,7 +476,9 @@ int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module
 	load_aliases(mc);
 	/* the kernel's modules.alias form: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
 	key = xasprintf("vfio_pci:%s", modalias + 4);
+	best_variant(mc, &mc->conf, false, key, &best, &found);
 	best_variant(mc, &mc->modules, false, key, &best, &found);
+	best_variant(mc, &mc->builtin, true, key, &best, &found);
 	free(key);
 	if (!found)
 		return -ENOENT;
