@@ -194,3 +194,24 @@ test_the_host_module_a_claim_records_is_the_one_modprobe_finds() {
         fail "01:00.1: host_module '$(state_of 0000:01:00.1 host_module)'"
     [ "$(state_of 0000:01:00.1 host_driver)" = snd_hda_intel ] || fail "01:00.1: host_driver"
 }
+
+test_a_host_driver_built_into_the_kernel_is_found_by_its_builtin_alias() {
+    # a built-in driver's aliases are in modules.builtin.modinfo (NUL-separated, as the kernel
+    # installs it; depmod indexes them in modules.builtin.alias.bin), not in modules.alias
+    fixture desktop
+    local moddir="$ROOT/lib/modules/6.1.0-fixture" ko
+    ko=$(cd "$moddir" && find kernel -name e1000e.ko)
+    [ -n "$ko" ] || fail "no e1000e.ko"
+    rm "$moddir/$ko"
+    echo "$ko" >>"$moddir/modules.builtin"
+    printf '%s\0' 'e1000e.alias=pci:v00008086d000015BCsv*sd*bc*sc*i*' 'e1000e.license=GPL' \
+        >>"$moddir/modules.builtin.modinfo"
+    /usr/sbin/depmod -b "$ROOT" 6.1.0-fixture || fail "depmod"
+    ! grep -q " e1000e$" "$moddir/modules.alias" || fail "e1000e still in modules.alias"
+    run claim 00:1f.6
+    assert_rc 0
+    [ "$(state_of 0000:00:1f.6 host_module)" = e1000e ] ||
+        fail "host_module '$(state_of 0000:00:1f.6 host_module)'"
+    [ "$(state_of 0000:00:1f.6 host_driver)" = e1000e ] || fail "host_driver"
+    # (no release here: the fake kernel probes through modules.alias, and has no built-ins)
+}
