@@ -50,10 +50,11 @@ int modconf_options(struct modconf *mc, const char *name, char **options);
  */
 int modconf_alias_modules(struct modconf *mc, const char *modalias, struct strv *out);
 /*
- * The VFIO variant driver for a modalias ("pci:v..."): the module, not vfio_pci and not
- * blacklisted, whose "vfio_pci:" alias in modules.alias matches it most specifically (fewest
- * wildcards, then most literal characters: libvirt's rule). 0 with *module set; -ENOENT: none;
- * -EINVAL: not a PCI modalias.
+ * The VFIO variant driver for a modalias ("pci:v..."): the module, not vfio_pci, whose
+ * "vfio_pci:" alias in modprobe.d, modules.alias or modules.builtin.modinfo matches it most
+ * specifically (fewest wildcards, then most literal characters: libvirt's rule); a blacklisted
+ * module is skipped, a built-in driver is not (it is never loaded, it is there). 0 with *module
+ * set; -ENOENT: none; -EINVAL: not a PCI modalias.
  */
 int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module);
 void modconf_free(struct modconf *mc);

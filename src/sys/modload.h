@@ -34,9 +34,10 @@ int modload_alias_modules(struct modules *m, const char *modalias, struct strv *
 int modload_lookup_alias(struct modules *m, const char *modalias, char **module);
 /*
  * The VFIO variant driver for a device (SPEC §7): the module, not vfio_pci, whose "vfio_pci:"
- * alias in modules.alias matches the modalias most specifically (fewest wildcards, then most
- * literal characters; blacklisted modules are skipped). 0 with *module set, -ENOENT: none.
- * No libkmod: modules.alias is read by modconf.c.
+ * alias (modprobe.d, modules.alias, built-in drivers' modules.builtin.modinfo) matches the
+ * modalias most specifically (fewest wildcards, then most literal characters; blacklisted
+ * modules are skipped, built-in drivers are not). 0 with *module set, -ENOENT: none.
+ * No libkmod: the files are read by modconf.c.
  */
 int modload_vfio_variant(struct modules *m, const char *modalias, char **module);
 /* Live or built in, from DIR/sys/module and DIR's modules.builtin only (no libkmod). */
