@@ -2,10 +2,11 @@
 /*
  * Modules the systemd way (src/shared/module-util.c): look up, check whether the module is
  * there already (built in or live counts as loaded), insert with its dependencies. libkmod is
- * opened with dlopen() at the first lookup or insertion and called only through the sym_
- * table below; what needs no libkmod (loaded or built in, blacklists, options, VFIO variant
- * drivers) is answered from /sys/module and the module folder (modconf.c), so that the runs
- * that load nothing never map libkmod nor what it links (libcrypto, liblzma, libzstd).
+ * opened with dlopen() at the first insertion (or a lookup the text files cannot answer) and
+ * called only through the sym_ table below; what needs no libkmod (loaded or built in,
+ * blacklists, options, a modalias's modules, VFIO variant drivers) is answered from
+ * /sys/module and the module folder (modconf.c), so that the runs that load nothing never map
+ * libkmod nor what it links (libcrypto, liblzma, libzstd).
  *
  * Every path goes through the root prefix: the module folder and the modprobe.d folders given
  * to kmod_new(), /sys/module, modules.builtin. Under --root DIR:
