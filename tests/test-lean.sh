@@ -60,6 +60,56 @@ test_version_list_status_check_and_a_quiet_udev_event_never_map_libkmod() {
     assert_lean "--json list" "libsmartcols.so.1 libudev.so.1"
 }
 
+# numvfs N: `echo N > sriov_numvfs` of the cloud fixture's E810 PF, through the fake kernel
+numvfs() {
+    env LD_PRELOAD="$FAKEKERNEL" FAKEKERNEL_ROOT="$ROOT" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.write(fd, sys.argv[2].encode())
+os.close(fd)
+' "$ROOT/sys/bus/pci/devices/0000:18:00.0/sriov_numvfs" "$1" || fail "cannot write sriov_numvfs"
+}
+
+test_a_vf_claimed_at_its_udev_event_maps_no_libkmod_when_vfio_pci_is_loaded() {
+    # the burst of VF events: each looks up its host module (modules.alias, read as text) and
+    # finds vfio-pci loaded; none maps libkmod, and the state still names the host module
+    local vf0=0000:18:01.0 vf1=0000:18:01.1 vf=/devices/pci0000:00/0000:00:02.0
+    fixture cloud
+    conf 10.conf "claim vfs-of=18:00.0" "exclude $vf1"
+    run boot
+    assert_rc 0
+    [ "$(cat "$ROOT/sys/module/vfio_pci/initstate")" = live ] || fail "vfio_pci is not loaded"
+    numvfs 2 # autoprobe off: the VFs come without a driver
+    mapped udev $vf/$vf0
+    assert_rc 0
+    assert_out "VFIO_CLAIM=claimed"
+    assert_lean "udev $vf0 (no driver yet)"
+    assert_driver $vf0 vfio-pci
+    [ "$(state_of $vf0 host_driver)" = iavf ] || fail "host_driver '$(state_of $vf0 host_driver)'"
+    [ "$(state_of $vf0 host_module)" = iavf ] || fail "host_module '$(state_of $vf0 host_module)'"
+    assert_err "$vf0: claimed for vfio-pci before host module 'iavf'"
+    # the excluded VF is probed for its host driver, whose module is loaded: nothing to load
+    mapped udev $vf/$vf1
+    assert_rc 0
+    assert_lean "udev $vf1 (not claimed)"
+    assert_driver $vf1 iavf
+
+    # VFs the kernel bound to iavf while adding them (autoprobe on), claimed afterwards
+    fixture cloud
+    run boot
+    numvfs 2
+    assert_driver $vf0 iavf
+    conf 10.conf "claim 8086:1889"
+    mapped udev $vf/$vf0
+    assert_rc 0
+    assert_out "VFIO_CLAIM=claimed"
+    assert_lean "udev $vf0 (bound to iavf)"
+    assert_driver $vf0 vfio-pci
+    [ "$(state_of $vf0 host_driver)" = iavf ] || fail "host_driver '$(state_of $vf0 host_driver)'"
+    [ "$(state_of $vf0 host_module)" = iavf ] || fail "host_module '$(state_of $vf0 host_module)'"
+    assert_err "$vf0: claimed for vfio-pci, taken from host driver 'iavf'"
+}
+
 test_boot_and_claim_map_libkmod_and_insert_the_modules() {
     fixture desktop-novfio
     conf 10.conf "claim 01:00.0"

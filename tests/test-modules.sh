@@ -157,3 +157,61 @@ test_no_command_opens_a_host_path_outside_the_root() {
     module_live vfio_pci || fail "vfio_pci was not inserted"
     assert_driver 0000:00:1f.6 vfio-pci
 }
+
+# pci_module NAME ALIAS: a module with that pci: alias, indexed by depmod after the fixture's
+# modules (not in modules.order, as a module built out of tree)
+pci_module() {
+    local moddir="$ROOT/lib/modules/6.1.0-fixture" src
+    src=$(mktemp --suffix=.c)
+    CLEANUP+=("$src")
+    printf '%s\n' "static const char modinfo[] __attribute__((section(\".modinfo\"), used, aligned(1))) =" \
+        "\"alias=$2\\0name=$1\\0depends=\\0license=GPL\\0vermagic=6.1.0-fixture SMP mod_unload \";" >"$src"
+    mkdir -p "$moddir/kernel/extra"
+    gcc -c -o "$moddir/kernel/extra/$1.ko" "$src" || fail "gcc"
+    /usr/sbin/depmod -b "$ROOT" 6.1.0-fixture || fail "depmod"
+}
+
+test_the_host_module_a_claim_records_is_the_one_modprobe_finds() {
+    # the lookup reads modules.alias and modprobe.d as text, in libkmod's order (an older
+    # vfio-claim asked libkmod, and records the same)
+    fixture desktop
+    pci_module aa_gpu 'pci:v000010DEd00001B80sv*sd*bc*sc*i*'
+    grep -q "aa_gpu" "$ROOT/lib/modules/6.1.0-fixture/modules.alias" || fail "not indexed"
+    mkdir -p "$ROOT/etc/modprobe.d"
+    printf '%s\n' 'alias pci:v00008086d000015BC* e1000e-custom' \
+        'alias pci:v000010DEd000010F0* my-audio' 'blacklist my_audio' >"$ROOT/etc/modprobe.d/a.conf"
+    run claim 01:00.0 00:1f.6
+    assert_rc 0
+    # two modules.alias matches: the first in depmod's module order, not the more specific
+    [ "$(state_of 0000:01:00.0 host_module)" = nouveau ] ||
+        fail "01:00.0: host_module '$(state_of 0000:01:00.0 host_module)'"
+    # a modprobe.d alias answers before modules.alias
+    [ "$(state_of 0000:00:1f.6 host_module)" = e1000e_custom ] ||
+        fail "00:1f.6: host_module '$(state_of 0000:00:1f.6 host_module)'"
+    [ "$(state_of 0000:00:1f.6 host_driver)" = e1000e ] || fail "00:1f.6: host_driver"
+    # ... alone: its blacklisted module is dropped, and modules.alias is not asked
+    [ "$(state_of 0000:01:00.1 host_module)" = none ] ||
+        fail "01:00.1: host_module '$(state_of 0000:01:00.1 host_module)'"
+    [ "$(state_of 0000:01:00.1 host_driver)" = snd_hda_intel ] || fail "01:00.1: host_driver"
+}
+
+test_a_host_driver_built_into_the_kernel_is_found_by_its_builtin_alias() {
+    # a built-in driver's aliases are in modules.builtin.modinfo (NUL-separated, as the kernel
+    # installs it; depmod indexes them in modules.builtin.alias.bin), not in modules.alias
+    fixture desktop
+    local moddir="$ROOT/lib/modules/6.1.0-fixture" ko
+    ko=$(cd "$moddir" && find kernel -name e1000e.ko)
+    [ -n "$ko" ] || fail "no e1000e.ko"
+    rm "$moddir/$ko"
+    echo "$ko" >>"$moddir/modules.builtin"
+    printf '%s\0' 'e1000e.alias=pci:v00008086d000015BCsv*sd*bc*sc*i*' 'e1000e.license=GPL' \
+        >>"$moddir/modules.builtin.modinfo"
+    /usr/sbin/depmod -b "$ROOT" 6.1.0-fixture || fail "depmod"
+    ! grep -q " e1000e$" "$moddir/modules.alias" || fail "e1000e still in modules.alias"
+    run claim 00:1f.6
+    assert_rc 0
+    [ "$(state_of 0000:00:1f.6 host_module)" = e1000e ] ||
+        fail "host_module '$(state_of 0000:00:1f.6 host_module)'"
+    [ "$(state_of 0000:00:1f.6 host_driver)" = e1000e ] || fail "host_driver"
+    # (no release here: the fake kernel probes through modules.alias, and has no built-ins)
+}

@@ -152,3 +152,62 @@ test_driver_option_errors_name_file_and_line() {
     assert_rc 2
     assert_err "exclude takes only selectors"
 }
+
+test_a_modprobe_d_alias_names_a_variant_driver_ranked_with_modules_alias() {
+    fixture cloud
+    mkdir -p "$ROOT/etc/modprobe.d"
+    # kmod's rules: '-' is '_' in module names, lines may be continued
+    printf '%s\n' 'alias vfio_pci:v00008086d*sv*sd*bc02sc*i* cfg-vfio-pci' \
+        "alias vfio_pci:v000015B3d*sv*sd*bc*sc*i* \\" '  vendor_vfio_pci' >"$ROOT/etc/modprobe.d/v.conf"
+    conf 10.conf "claim 15b3:101e 18:00.0"
+    run --json check
+    assert_rc 0
+    plan_has "^0000:18:00.0 claim .*for VFIO variant driver 'cfg_vfio_pci'" ||
+        fail "the modprobe.d alias is not used"
+    # modules.alias's device-specific alias of mlx5_vfio_pci beats the vendor-wide line
+    plan_has "^$VF claim .*for VFIO variant driver 'mlx5_vfio_pci'" || fail "not the most specific"
+    # a more specific modprobe.d line beats it; a blacklisted module is skipped
+    echo 'alias vfio_pci:v000015B3d0000101Esv000015B3sd*bc*sc*i* my_mlx5_vfio_pci' \
+        >>"$ROOT/etc/modprobe.d/v.conf"
+    echo 'blacklist cfg_vfio_pci' >"$ROOT/etc/modprobe.d/bl.conf"
+    run --json check
+    plan_has "^$VF claim .*for VFIO variant driver 'my_mlx5_vfio_pci'" ||
+        fail "the more specific modprobe.d alias lost"
+    plan_has "^0000:18:00.0 claim selected by /etc/vfio-claim.d/10.conf:1 ('18:00.0')$" ||
+        fail "a blacklisted modprobe.d variant is used"
+}
+
+# builtin_variant NAME ALIAS: a variant driver built into the fixture's kernel: its alias in
+# modules.builtin.modinfo (NUL-separated MODULE.KEY=VALUE, as the kernel installs it, from
+# which depmod makes modules.builtin.alias.bin), its path in modules.builtin
+builtin_variant() {
+    local moddir="$ROOT/lib/modules/6.1.0-fixture"
+    printf '%s.alias=%s\0%s.license=GPL\0' "$1" "$2" "$1" >>"$moddir/modules.builtin.modinfo"
+    echo "kernel/drivers/vfio/pci/$1.ko" >>"$moddir/modules.builtin"
+    /usr/sbin/depmod -b "$ROOT" 6.1.0-fixture || fail "depmod"
+}
+
+test_a_variant_driver_built_into_the_kernel_is_used_and_cannot_be_blacklisted() {
+    fixture cloud
+    builtin_variant ice_vfio_pci 'vfio_pci:v00008086d*sv*sd*bc02sc*i*'
+    builtin_variant vendor_vfio_pci 'vfio_pci:v000015B3d*sv*sd*bc*sc*i*'
+    conf 10.conf "claim 15b3:101e 18:00.0"
+    run --json check
+    assert_rc 0
+    plan_has "^0000:18:00.0 claim .*for VFIO variant driver 'ice_vfio_pci'" ||
+        fail "the built-in variant is not used"
+    plan_has "^$VF claim .*for VFIO variant driver 'mlx5_vfio_pci'" || fail "not the most specific"
+    # modprobe's blacklist is about loading modules: a built-in driver is there from boot
+    mkdir -p "$ROOT/etc/modprobe.d"
+    echo 'blacklist ice_vfio_pci' >"$ROOT/etc/modprobe.d/bl.conf"
+    run --json check
+    plan_has "^0000:18:00.0 claim .*for VFIO variant driver 'ice_vfio_pci'" ||
+        fail "a blacklist line dropped a built-in variant"
+    # the claim: nothing to load, the driver the kernel registered at boot takes the device
+    mkdir -p "$ROOT/sys/bus/pci/drivers/ice_vfio_pci"
+    run boot
+    assert_rc 0
+    assert_driver 0000:18:00.0 ice_vfio_pci
+    [ ! -e "$ROOT/sys/module/ice_vfio_pci/initstate" ] || fail "a built-in was inserted"
+    [ "$(state_of 0000:18:00.0 driver)" = ice_vfio_pci ] || fail "state driver="
+}

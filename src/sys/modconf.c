@@ -8,11 +8,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "modconf.h"
@@ -106,7 +108,38 @@ static void add_options(struct modconf *mc, const char *name, const char *value)
 	strv_push(&mc->opt_value, xstrdup(value));
 }
 
-/* One modprobe.d file: "blacklist NAME" and "options NAME ARGS..." (the rest is libkmod's). */
+static void aliases_push(struct modconf_aliases *a, const char *pattern, const char *module)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->pattern = xrealloc(a->pattern, a->cap * sizeof(*a->pattern));
+		a->module = xrealloc(a->module, a->cap * sizeof(*a->module));
+	}
+	a->pattern[a->n] = pattern;
+	a->module[a->n++] = module;
+}
+
+/* '-' as '_' outside [...], as kmod normalizes an alias pattern */
+static void alias_underscores(char *s)
+{
+	for (; *s; s++) {
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (close) {
+				s = close;
+				continue;
+			}
+		}
+		if (*s == '-')
+			*s = '_';
+	}
+}
+
+/*
+ * One modprobe.d file: "blacklist NAME", "options NAME ARGS..." and "alias PATTERN NAME" (the
+ * rest is libkmod's).
+ */
 static void parse_conf(struct modconf *mc, char *text)
 {
 	char *save = NULL;
@@ -130,6 +163,16 @@ static void parse_conf(struct modconf *mc, char *text)
 
 			if (*v)
 				add_options(mc, name, v);
+		} else if (streq(cmd, "alias")) {
+			char *module = strtok_r(NULL, " \t", &rest), *pattern, *m;
+
+			if (!module)
+				continue;
+			pattern = xstrdup(name);
+			m = xstrdup(module);
+			alias_underscores(pattern);
+			underscores(m);
+			aliases_push(&mc->conf, pattern, m);
 		}
 	}
 }
@@ -274,33 +317,109 @@ int modconf_options(struct modconf *mc, const char *name, char **options)
 	return all ? 0 : -ENOENT;
 }
 
-/* modules.alias's "alias vfio_pci:PATTERN MODULE" lines, once */
+/* the aliases this file keeps: a PCI device's, and the VFIO variant drivers' */
+static bool kept_alias(const char *pattern)
+{
+	return strncmp(pattern, "pci:", 4) == 0 || strncmp(pattern, "vfio_pci:", 9) == 0;
+}
+
+/*
+ * modules.alias's "alias PATTERN MODULE" lines and the built-in modules' "NAME.alias=PATTERN"
+ * entries of modules.builtin.modinfo (NUL-separated, as the kernel installs it; depmod makes
+ * modules.builtin.alias.bin from it), the PCI ones, once. The texts are kept and cut in place.
+ */
 static void load_aliases(struct modconf *mc)
 {
-	char *p, *text = NULL, *save = NULL;
+	char *p, *save = NULL;
+	size_t len = 0;
+	int fd;
 
 	if (mc->aliases_loaded)
 		return;
 	mc->aliases_loaded = true;
-	if (!modconf_moddir(mc, NULL))
+	if (!modconf_moddir(mc, NULL)) {
+		mc->alias_err = -ENOENT;
 		return;
+	}
 	p = xasprintf("%s/modules.alias", mc->moddir);
-	if (read_text(p, &text) == 0)
-		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	mc->alias_err = read_text(p, &mc->alias_text);
+	free(p);
+	if (mc->alias_err == 0)
+		for (char *l = strtok_r(mc->alias_text, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
 			char *pattern, *module, *rest = NULL;
 
-			if (strncmp(l, "alias vfio_pci:", 15) != 0)
+			if (strncmp(l, "alias ", 6) != 0)
 				continue;
 			pattern = strtok_r(l + 6, " \t", &rest);
 			module = strtok_r(NULL, " \t", &rest);
-			if (!pattern || !module)
+			if (!pattern || !module || !kept_alias(pattern))
 				continue;
 			underscores(module);
-			strv_push(&mc->variant_pattern, xstrdup(pattern));
-			strv_push(&mc->variant_module, xstrdup(module));
+			aliases_push(&mc->modules, pattern, module);
 		}
-	free(text);
+
+	p = xasprintf("%s/modules.builtin.modinfo", mc->moddir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
 	free(p);
+	if (fd < 0 || read_fd(fd, &mc->builtin_text, SIZE_MAX / 4, &len) < 0)
+		len = 0;
+	if (fd >= 0)
+		close(fd);
+	for (char *e = mc->builtin_text, *end = e + len; e && e < end; e += strlen(e) + 1) {
+		char *dot = strchr(e, '.');
+
+		if (!dot || dot == e || strncmp(dot, ".alias=", 7) != 0 || !kept_alias(dot + 7))
+			continue;
+		*dot = '\0';
+		underscores(e);
+		aliases_push(&mc->builtin, dot + 7, e);
+	}
+}
+
+/*
+ * An alias pattern matches a key as fnmatch() says; the literal start is compared first, which
+ * turns away nearly every line of modules.alias at its first characters.
+ */
+static bool alias_match(const char *pattern, const char *key)
+{
+	size_t lit = strcspn(pattern, "*?[\\");
+
+	return strncmp(pattern, key, lit) == 0 && fnmatch(pattern, key, 0) == 0;
+}
+
+/* Adds the modules of the aliases that match key; how many matched, kept or not. */
+static size_t add_matches(struct modconf *mc, const struct modconf_aliases *a, const char *key,
+			  struct strv *out)
+{
+	size_t found = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const char *mod = a->module[i];
+
+		if (!alias_match(a->pattern[i], key))
+			continue;
+		found++;
+		if (!streq(mod, "vfio_pci") && !modconf_blacklisted(mc, mod) &&
+		    !strv_contains(out, mod))
+			strv_push(out, xstrdup(mod));
+	}
+	return found;
+}
+
+int modconf_alias_modules(struct modconf *mc, const char *modalias, struct strv *out)
+{
+	if (strncmp(modalias, "pci:", 4) != 0)
+		return -EINVAL;
+	load(mc);
+	load_aliases(mc);
+	if (mc->alias_err < 0)
+		return -ENODATA;
+	/* libkmod's order: the first source with a match answers alone */
+	if (add_matches(mc, &mc->conf, modalias, out) == 0 &&
+	    add_matches(mc, &mc->modules, modalias, out) == 0)
+		add_matches(mc, &mc->builtin, modalias, out);
+	return 0;
 }
 
 /*
@@ -319,6 +438,31 @@ static long alias_score(const char *pattern)
 	return (1000 - stars) * 100000 + literal;
 }
 
+/*
+ * The best "vfio_pci:" match of one source, better than *best. A built-in driver is not
+ * skipped for a blacklist line: blacklisting stops modprobe from loading a module for an
+ * alias, and a built-in one is never loaded, it is there from boot (nor does the kernel's
+ * module_blacklist= reach it).
+ */
+static void best_variant(struct modconf *mc, const struct modconf_aliases *a, bool builtin,
+			 const char *key, long *best, const char **found)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const char *pat = a->pattern[i], *mod = a->module[i];
+		long score;
+
+		if (strncmp(pat, "vfio_pci:", 9) != 0 || streq(mod, "vfio_pci") ||
+		    !alias_match(pat, key))
+			continue;
+		score = alias_score(pat);
+		/* a blacklisted variant driver is not used: plain vfio-pci then */
+		if (score > *best && (builtin || !modconf_blacklisted(mc, mod))) {
+			*best = score;
+			*found = mod;
+		}
+	}
+}
+
 int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module)
 {
 	long best = -1;
@@ -328,29 +472,28 @@ int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module
 	*module = NULL;
 	if (strncmp(modalias, "pci:", 4) != 0)
 		return -EINVAL;
+	load(mc);
 	load_aliases(mc);
-	if (!mc->variant_pattern.n)
-		return -ENOENT;
 	/* the kernel's modules.alias form: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
 	key = xasprintf("vfio_pci:%s", modalias + 4);
-	for (size_t i = 0; i < mc->variant_pattern.n; i++) {
-		const char *pat = mc->variant_pattern.v[i], *mod = mc->variant_module.v[i];
-		long score;
-
-		if (streq(mod, "vfio_pci") || fnmatch(pat, key, 0) != 0)
-			continue;
-		score = alias_score(pat);
-		/* a blacklisted variant driver is not used: plain vfio-pci then */
-		if (score > best && !modconf_blacklisted(mc, mod)) {
-			best = score;
-			found = mod;
-		}
-	}
+	best_variant(mc, &mc->conf, false, key, &best, &found);
+	best_variant(mc, &mc->modules, false, key, &best, &found);
+	best_variant(mc, &mc->builtin, true, key, &best, &found);
 	free(key);
 	if (!found)
 		return -ENOENT;
 	*module = xstrdup(found);
 	return 0;
+}
+
+static void aliases_free(struct modconf_aliases *a, bool owned)
+{
+	for (size_t i = 0; owned && i < a->n; i++) {
+		free((char *)a->pattern[i]);
+		free((char *)a->module[i]);
+	}
+	free(a->pattern);
+	free(a->module);
 }
 
 void modconf_free(struct modconf *mc)
@@ -359,7 +502,10 @@ void modconf_free(struct modconf *mc)
 	strv_free(&mc->blacklist);
 	strv_free(&mc->opt_name);
 	strv_free(&mc->opt_value);
-	strv_free(&mc->variant_pattern);
-	strv_free(&mc->variant_module);
+	aliases_free(&mc->conf, true);
+	aliases_free(&mc->modules, false);
+	aliases_free(&mc->builtin, false);
+	free(mc->alias_text);
+	free(mc->builtin_text);
 	memset(mc, 0, sizeof(*mc));
 }

@@ -5,19 +5,30 @@
 
 #include "util.h"
 
+/* "alias PATTERN MODULE" entries of one source, in the order modprobe meets them */
+struct modconf_aliases {
+	const char **pattern, **module; /* into the source's text (files) or owned (modprobe.d) */
+	size_t n, cap;
+};
+
 /*
  * What modprobe would know about the root's modules, read without libkmod and only under the
- * root prefix: the kernel release's module folder, the modprobe.d folders' "blacklist" and
- * "options" lines with the kernel command line's modprobe.blacklist= and NAME.param=
- * (DIR/proc/cmdline), and the "vfio_pci:" aliases of modules.alias. Read at the first question.
+ * root prefix: the kernel release's module folder, the modprobe.d folders' "blacklist",
+ * "options" and "alias" lines with the kernel command line's modprobe.blacklist= and
+ * NAME.param= (DIR/proc/cmdline), and the "pci:" and "vfio_pci:" aliases of modules.alias and
+ * of the built-in modules (modules.builtin.modinfo). Read at the first question.
  */
 struct modconf {
 	bool loaded, aliases_loaded;
 	int moddir_err;	       /* why moddir is NULL: -ENOENT (no release), -ENOTUNIQ (several) */
+	int alias_err;	       /* why modules.alias could not be read (0: read) */
 	char *moddir;	       /* DIR/lib/modules/VERSION */
 	struct strv blacklist; /* module names, '-' as '_' */
 	struct strv opt_name, opt_value;
-	struct strv variant_pattern, variant_module; /* modules.alias "alias vfio_pci:..." lines */
+	struct modconf_aliases conf;	 /* modprobe.d "alias" lines (owned strings) */
+	char *alias_text, *builtin_text; /* modules.alias, modules.builtin.modinfo, cut in place */
+	struct modconf_aliases modules;	 /* modules.alias's "pci:" and "vfio_pci:" lines */
+	struct modconf_aliases builtin;	 /* the built-in modules' "pci:" and "vfio_pci:" aliases */
 };
 
 /* modprobe's folders, first wins for a file name (kmod's default_config_paths) */
@@ -31,10 +42,19 @@ bool modconf_blacklisted(struct modconf *mc, const char *name);
 /* The options modprobe would give NAME, modprobe.d's then the command line's. 0, or -ENOENT. */
 int modconf_options(struct modconf *mc, const char *name, char **options);
 /*
- * The VFIO variant driver for a modalias ("pci:v..."): the module, not vfio_pci and not
- * blacklisted, whose "vfio_pci:" alias in modules.alias matches it most specifically (fewest
- * wildcards, then most literal characters: libvirt's rule). 0 with *module set; -ENOENT: none;
- * -EINVAL: not a PCI modalias.
+ * The modules a PCI modalias ("pci:v...") resolves to, in libkmod's lookup order: the
+ * modprobe.d "alias" lines that match, else modules.alias's (in file order, which is depmod's
+ * module order, the order of libkmod's index), else the built-in modules'; vfio_pci and the
+ * blacklisted dropped, each name once. Appended to *out: 0 (none found is 0 too); -ENODATA:
+ * DIR has no modules.alias to read (ask libkmod); -EINVAL: not a PCI modalias.
+ */
+int modconf_alias_modules(struct modconf *mc, const char *modalias, struct strv *out);
+/*
+ * The VFIO variant driver for a modalias ("pci:v..."): the module, not vfio_pci, whose
+ * "vfio_pci:" alias in modprobe.d, modules.alias or modules.builtin.modinfo matches it most
+ * specifically (fewest wildcards, then most literal characters: libvirt's rule); a blacklisted
+ * module is skipped, a built-in driver is not (it is never loaded, it is there). 0 with *module
+ * set; -ENOENT: none; -EINVAL: not a PCI modalias.
  */
 int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module);
 void modconf_free(struct modconf *mc);

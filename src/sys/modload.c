@@ -2,10 +2,11 @@
 /*
  * Modules the systemd way (src/shared/module-util.c): look up, check whether the module is
  * there already (built in or live counts as loaded), insert with its dependencies. libkmod is
- * opened with dlopen() at the first lookup or insertion and called only through the sym_
- * table below; what needs no libkmod (loaded or built in, blacklists, options, VFIO variant
- * drivers) is answered from /sys/module and the module folder (modconf.c), so that the runs
- * that load nothing never map libkmod nor what it links (libcrypto, liblzma, libzstd).
+ * opened with dlopen() at the first insertion (or a lookup the text files cannot answer) and
+ * called only through the sym_ table below; what needs no libkmod (loaded or built in,
+ * blacklists, options, a modalias's modules, VFIO variant drivers) is answered from
+ * /sys/module and the module folder (modconf.c), so that the runs that load nothing never map
+ * libkmod nor what it links (libcrypto, liblzma, libzstd).
  *
  * Every path goes through the root prefix: the module folder and the modprobe.d folders given
  * to kmod_new(), /sys/module, modules.builtin. Under --root DIR:
@@ -288,14 +289,19 @@ int modload_ensure(struct modules *m, const char *name)
 
 /*
  * Looks up, then drops what is blacklisted (modprobe's rule for alias lookups): the names,
- * not vfio_pci, appended to *out. The blacklists are modconf's, the root's alone.
+ * not vfio_pci, appended to *out. The blacklists are modconf's, the root's alone. The module
+ * folder's text files answer as libkmod's indexes would (modconf_alias_modules()), so that a
+ * lookup maps no libkmod; libkmod only where they are missing.
  */
 static int lookup_allowed(struct modules *m, const char *alias, struct strv *out)
 {
 	struct kmod_list *list = NULL, *it;
 	struct kmod_ctx *ctx;
-	int r = kmod_ctx(m, &ctx);
+	int r = modconf_alias_modules(&m->conf, alias, out);
 
+	if (r != -ENODATA && r != -EINVAL)
+		return r;
+	r = kmod_ctx(m, &ctx);
 	if (r < 0)
 		return r;
 	r = sym_kmod_module_new_from_lookup(ctx, alias, &list);

@@ -23,18 +23,21 @@ void modules_free(struct modules *m);
  */
 int modload_ensure(struct modules *m, const char *name);
 /*
- * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them (libkmod):
- * the root's modprobe.d and command-line blacklists honoured. Appended to *modules; 0, -ENOENT
- * when there is none, -ELIBACC without libkmod.
+ * The modules (not vfio-pci) whose aliases match the modalias, as modprobe finds them: the
+ * root's modprobe.d and command-line blacklists honoured. Read from the module folder's text
+ * files (modconf_alias_modules(), the answer libkmod gives, without mapping it); libkmod only
+ * when modules.alias is missing. Appended to *modules; 0, -ENOENT when there is none,
+ * -ELIBACC without libkmod.
  */
 int modload_alias_modules(struct modules *m, const char *modalias, struct strv *modules);
 /* The first of them, in *module. */
 int modload_lookup_alias(struct modules *m, const char *modalias, char **module);
 /*
  * The VFIO variant driver for a device (SPEC §7): the module, not vfio_pci, whose "vfio_pci:"
- * alias in modules.alias matches the modalias most specifically (fewest wildcards, then most
- * literal characters; blacklisted modules are skipped). 0 with *module set, -ENOENT: none.
- * No libkmod: modules.alias is read by modconf.c.
+ * alias (modprobe.d, modules.alias, built-in drivers' modules.builtin.modinfo) matches the
+ * modalias most specifically (fewest wildcards, then most literal characters; blacklisted
+ * modules are skipped, built-in drivers are not). 0 with *module set, -ENOENT: none.
+ * No libkmod: the files are read by modconf.c.
  */
 int modload_vfio_variant(struct modules *m, const char *modalias, char **module);
 /* Live or built in, from DIR/sys/module and DIR's modules.builtin only (no libkmod). */
