@@ -228,6 +228,21 @@ test_release_of_a_guest_refuses_while_a_process_holds_the_group() {
     assert_gpu_on_host
 }
 
+test_a_release_that_fails_names_the_guest_as_a_shell_word() {
+    fixture desktop
+    conf 10-gpu.conf "claim 01:00.0 when=guest"
+    run claim --guest "my vm" 01:00.0
+    assert_rc 0
+    mkdir -p "$ROOT/proc/4242/fd"
+    echo qemu-system-x86 >"$ROOT/proc/4242/comm"
+    ln -s /dev/vfio/1 "$ROOT/proc/4242/fd/12"
+    run release --guest "my vm"
+    assert_rc 1
+    # the command to run again, as typed in a shell
+    assert_err "run 'vfio-claim release --guest \"my vm\"' again"
+    assert_gpu_on_vfio
+}
+
 # run: the holder's start time comes from /proc/self/stat under the root; the fixture's proc
 # gets the real one, and a pid's folder links to the real one to show it alive.
 run_fixture() {

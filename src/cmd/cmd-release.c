@@ -23,11 +23,15 @@ static int release_guest(struct options *opts, const char *guest)
 	r = guest_release(&s, guest, opts->json, &gave, mine);
 	if (r == -EINVAL)
 		log_error("guest name '%s': a name is 1 to %d bytes", guest, GUEST_NAME_MAX);
-	else if (r < 0)
+	else if (r < 0) {
+		char *word = guest_word(guest);
+
 		log_error("%s: not every device of the guest could be given back; it stays their "
 			  "holder: stop what holds them and run 'vfio-claim release --guest %s' "
 			  "again",
-			  guest, guest);
+			  guest, word);
+		free(word);
+	}
 	if (opts->json) {
 		struct names *db = names_open();
 		struct jsonw w;

@@ -74,10 +74,14 @@ int guest_give_back(const char *guest)
 	if (session_open(&s) < 0)
 		return -EIO;
 	r = guest_release(&s, guest, true, &gave, NULL);
-	if (r < 0)
+	if (r < 0) {
+		char *word = guest_word(guest);
+
 		log_error("%s: not every device could be given back; run 'vfio-claim release "
 			  "--guest %s' once what holds them has stopped",
-			  guest, guest);
+			  guest, word);
+		free(word);
+	}
 	session_close(&s);
 	return r;
 }

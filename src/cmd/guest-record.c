@@ -257,3 +257,14 @@ char *guest_record_of(const struct guest_starter *who)
 	free(start);
 	return rec;
 }
+
+char *guest_word(const char *name)
+{
+	char *ename = guest_escape(name), *word;
+
+	if (!ename)
+		return xstrdup(name);
+	word = guest_shell_word(ename);
+	free(ename);
+	return word;
+}

@@ -38,6 +38,8 @@ char *guest_display(const char *ename);
  * made of safe characters, else in "...", or in $'...' with \xNN for control bytes.
  */
 char *guest_shell_word(const char *ename);
+/* The same for a name as given (not escaped); a name guest_escape() refuses as it is. */
+char *guest_word(const char *name);
 /* name itself is an escaped name (safe characters and %XX only). */
 bool guest_is_escaped(const char *name);
 
