@@ -544,15 +544,14 @@ static int walk_initramfs_resume(struct protected_list *out, char **failed)
 
 static void walk_resume(struct protected_list *out)
 {
-	char *p = root_path("/proc/cmdline"), *text = NULL, *spec;
+	const char *text;
+	char *spec;
 
-	if (read_text(p, &text) == 0 && (spec = rootdev_cmdline_arg(text, "resume"))) {
+	if (root_cmdline(&text) == 0 && (spec = rootdev_cmdline_arg(text, "resume"))) {
 		if (*spec)
 			walk_spec(out, spec, "carries the resume device (resume=)");
 		free(spec);
 	}
-	free(text);
-	free(p);
 }
 
 int rootdev_chroot_verdict(int root_err, const struct stat *root, int init_err,
