@@ -186,10 +186,31 @@ char *session_stale_image(void)
 		       "claims as configured");
 }
 
+/*
+ * The holders of the VFIO nodes, and with them (drm) those of the DRM nodes: one scan of /proc
+ * for a run that needs both (a claim that moves a display device, then shows the devices).
+ */
+static void scan_holders(struct session *s, bool drm)
+{
+	if (!s->holders_scanned && drm) {
+		s->holders_err = s->drm_err = holders_scan_with_drm(&s->holders, &s->drm);
+		s->holders_scanned = s->drm_scanned = true;
+	} else if (!s->holders_scanned) {
+		s->holders_err = holders_scan(&s->holders);
+		s->holders_scanned = true;
+	} else if (drm && !s->drm_scanned) {
+		/* the VFIO nodes' holders were asked for first: the DRM nodes' alone */
+		s->drm_err = holders_scan_with_drm(NULL, &s->drm);
+		s->drm_scanned = true;
+	}
+}
+
 const struct holders *session_holders(struct session *s)
 {
-	if (!s->holders_scanned) {
-		int r = holders_scan(&s->holders);
+	scan_holders(s, false);
+	if (!s->holders_warned) {
+		int r = s->holders_err;
+
 		if (r < 0)
 			log_warn("cannot read '%s/proc': %s, ignoring", root_get(), errstr(r));
 		else if (s->holders.unreadable)
@@ -197,14 +218,28 @@ const struct holders *session_holders(struct session *s)
 			    "the open files of %zu processes could not be read: the holders of "
 			    "/dev/vfio may be incomplete",
 			    s->holders.unreadable);
-		s->holders_scanned = true;
+		s->holders_warned = true;
 	}
 	return &s->holders;
+}
+
+/* The processes that hold one of nodes open (a display device's DRM nodes): 0 or -errno. */
+static int drm_holders(struct session *s, const struct strv *nodes, struct holders *h)
+{
+	*h = (struct holders){ 0 };
+	if (!nodes->n)
+		return 0;
+	scan_holders(s, true);
+	if (s->drm_err < 0)
+		return s->drm_err;
+	holders_select_nodes(&s->drm, nodes, h);
+	return 0;
 }
 
 void session_close(struct session *s)
 {
 	holders_free(&s->holders);
+	holders_free(&s->drm);
 	plan_free(&s->plan);
 	protected_free(&s->protected);
 	strv_free(&s->released);
@@ -406,7 +441,7 @@ static int take_consoles(struct member *m, size_t n, struct session *s, const ch
 			continue;
 		r = console_drm_nodes(d, &nodes);
 		if (r == 0)
-			r = holders_scan_nodes(&h, &nodes);
+			r = drm_holders(s, &nodes, &h);
 		if (r < 0)
 			log_error("%s: cannot tell which processes hold its DRM nodes: %s", d->addr,
 				  errstr(r));
