@@ -153,24 +153,32 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	return hops ? 0 : -EINVAL;
 }
 
-/* SR-IOV: a VF's physfn link; a PF's VF layout (sriov_numvfs was read: it is a PF). */
+/*
+ * SR-IOV: a PF's VF layout, or a VF's physfn link. Only endpoints (a type 0 config header) can
+ * be either, and a function is never both: sriov_numvfs first (a PF stops there), then physfn.
+ */
 static void read_sriov(struct pci_dev *d, int busfd)
 {
 	char attr[64], target[PATH_MAX];
 	ssize_t k;
 
-	snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
-	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
-	if (k > 0) {
-		const char *base;
+	if (d->header_type & 0x7f)
+		return; /* a bridge (read from its config header) */
+	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
+	if (read_int_at(busfd, attr, &d->sriov_numvfs) < 0) {
+		d->sriov_numvfs = -1;
+		snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
+		k = readlinkat(busfd, attr, target, sizeof(target) - 1);
+		if (k > 0) {
+			const char *base;
 
-		target[k] = '\0';
-		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-		if (pci_addr_valid(base))
-			memcpy(d->physfn, base, 13);
-	}
-	if (d->sriov_numvfs < 0)
+			target[k] = '\0';
+			base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+			if (pci_addr_valid(base))
+				memcpy(d->physfn, base, 13);
+		}
 		return;
+	}
 	snprintf(attr, sizeof(attr), "%s/sriov_totalvfs", d->addr);
 	read_int_at(busfd, attr, &d->sriov_totalvfs);
 	snprintf(attr, sizeof(attr), "%s/sriov_offset", d->addr);
@@ -267,9 +275,6 @@ static int read_dev(int busfd, const char *addr, const char *target, struct pci_
 		snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
 		read_int_at(busfd, attr, &d->boot_vga);
 	}
-	/* only SR-IOV physical functions have it: one failed open for the others */
-	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
-	read_int_at(busfd, attr, &d->sriov_numvfs);
 	read_sriov(d, busfd);
 	return 0;
 }
@@ -414,21 +419,19 @@ int pci_read_around(struct pci_list *list, const struct strv *addrs)
 	seeds = list->n;
 	for (size_t i = 0; i < seeds; i++) {
 		struct strv group = { 0 };
-		char addr[16], attr[64], target[PATH_MAX];
+		char addr[16];
 		int g = list->v[i].iommu_group;
-		ssize_t len;
 
 		for (unsigned f = 0; f < 8; f++) {
 			snprintf(addr, sizeof(addr), "%04x:%02x:%02x.%u", list->v[i].domain,
 				 list->v[i].bus, list->v[i].slot, f);
 			add_one(list, &cap, busfd, addr);
 		}
-		snprintf(attr, sizeof(attr), "%s/physfn", list->v[i].addr);
-		len = readlinkat(busfd, attr, target, sizeof(target) - 1);
-		if (len > 0) {
-			target[len] = '\0';
-			add_one(list, &cap, busfd,
-				strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+		if (list->v[i].physfn[0]) { /* read_dev() read its link */
+			char pf[16];
+
+			memcpy(pf, list->v[i].physfn, sizeof(pf));
+			add_one(list, &cap, busfd, pf);
 		}
 		if (g >= 0 && pci_group_addrs(g, &group) == 0)
 			for (size_t k = 0; k < group.n; k++)
