@@ -106,7 +106,17 @@ static void sriov_autoprobe_pfs(struct session *s)
 		.protected = &s->protected,
 		.released = &s->released,
 	};
+	bool *unclaimed = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(bool));
 
+	/*
+	 * The scan knows the PFs that have VFs; those with none enabled yet are asked here, and
+	 * only among what the plan leaves (vfio-pci taking a PF leaves it no VFs). The plan did
+	 * not need them: only VFs enabled refuse a PF.
+	 */
+	for (size_t i = 0; i < s->devs.n; i++)
+		unclaimed[i] = s->plan.v[i].decision != DEC_CLAIM;
+	pci_read_sriov_pfs(&s->devs, unclaimed);
+	free(unclaimed);
 	for (size_t i = 0; i < s->devs.n; i++) {
 		int r;
 

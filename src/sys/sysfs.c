@@ -153,31 +153,36 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	return hops ? 0 : -EINVAL;
 }
 
-/*
- * SR-IOV: a PF's VF layout, or a VF's physfn link. Only endpoints (a type 0 config header) can
- * be either, and a function is never both: sriov_numvfs first (a PF stops there), then physfn.
- */
-static void read_sriov(struct pci_dev *d, int busfd)
+/* A VF's physfn link: its PF's address in d->physfn. */
+static void read_physfn(struct pci_dev *d, int busfd)
 {
 	char attr[64], target[PATH_MAX];
 	ssize_t k;
 
-	if (d->header_type & 0x7f)
-		return; /* a bridge (read from its config header) */
-	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
-	if (read_int_at(busfd, attr, &d->sriov_numvfs) < 0) {
-		d->sriov_numvfs = -1;
-		snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
-		k = readlinkat(busfd, attr, target, sizeof(target) - 1);
-		if (k > 0) {
-			const char *base;
+	snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
+	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
+	if (k > 0) {
+		const char *base;
 
-			target[k] = '\0';
-			base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-			if (pci_addr_valid(base))
-				memcpy(d->physfn, base, 13);
-		}
-		return;
+		target[k] = '\0';
+		base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+		if (pci_addr_valid(base))
+			memcpy(d->physfn, base, 13);
+	}
+}
+
+/* A PF's VF layout, when it has sriov_numvfs (it is a PF); 0 or a negative errno. */
+static int read_pf(struct pci_dev *d, int busfd)
+{
+	char attr[64], buf[32];
+	unsigned long v = 0;
+	int r;
+
+	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
+	r = read_int_at(busfd, attr, &d->sriov_numvfs);
+	if (r < 0) {
+		d->sriov_numvfs = -1;
+		return r;
 	}
 	snprintf(attr, sizeof(attr), "%s/sriov_totalvfs", d->addr);
 	read_int_at(busfd, attr, &d->sriov_totalvfs);
@@ -186,15 +191,23 @@ static void read_sriov(struct pci_dev *d, int busfd)
 	snprintf(attr, sizeof(attr), "%s/sriov_stride", d->addr);
 	read_int_at(busfd, attr, &d->sriov_stride);
 	snprintf(attr, sizeof(attr), "%s/sriov_vf_device", d->addr);
-	{
-		char buf[32];
-		unsigned long v = 0;
+	/* the kernel prints it as "%x", without 0x */
+	if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
+	    parse_hex(buf, strlen(buf), 0xffff, &v))
+		d->sriov_vf_device = (uint16_t)v;
+	return 0;
+}
 
-		/* the kernel prints it as "%x", without 0x */
-		if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
-		    parse_hex(buf, strlen(buf), 0xffff, &v))
-			d->sriov_vf_device = (uint16_t)v;
-	}
+/*
+ * SR-IOV, for a device read by name: a PF's VF layout, or a VF's physfn link. Only endpoints (a
+ * type 0 config header) can be either, and a function is never both.
+ */
+static void read_sriov(struct pci_dev *d, int busfd)
+{
+	if (d->header_type & 0x7f)
+		return; /* a bridge (read from its config header) */
+	if (read_pf(d, busfd) < 0)
+		read_physfn(d, busfd);
 }
 
 static bool path_exists(const char *rel)
@@ -248,7 +261,8 @@ static void scan_drivers(struct pci_list *list)
  * The attributes of one device whose bus link points to target: a few syscalls, the config
  * header, the group link (pci_scan() and the read of one udev event's devices share it).
  */
-static int read_dev(int busfd, const char *addr, const char *target, struct pci_dev *d)
+static int read_dev(int busfd, const char *addr, const char *target, struct pci_dev *d,
+		    bool by_name)
 {
 	char link[PATH_MAX], attr[64];
 	ssize_t k;
@@ -275,7 +289,14 @@ static int read_dev(int busfd, const char *addr, const char *target, struct pci_
 		snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
 		read_int_at(busfd, attr, &d->boot_vga);
 	}
-	read_sriov(d, busfd);
+	/*
+	 * Read by name (one udev event), a PF's VFs may not be among the devices read: it asks.
+	 * In a whole scan, only the VFs' links are read, and the PFs they name (pci_scan()).
+	 */
+	if (by_name)
+		read_sriov(d, busfd);
+	else if (!(d->header_type & 0x7f))
+		read_physfn(d, busfd);
 	return 0;
 }
 
@@ -312,17 +333,46 @@ int pci_scan(struct pci_list *list)
 		if (list->n == cap)
 			break; /* a device added since the count: the next run sees it */
 		d = &list->v[list->n];
-		if (read_dev(dirfd(dir), de->d_name, target, d) < 0)
+		if (read_dev(dirfd(dir), de->d_name, target, d, false) < 0)
 			continue;
 		list->n++;
 	}
-	closedir(dir);
 	pci_list_finish(list);
+	/*
+	 * A PF with VFs enabled is named by their physfn links: its layout is read once, and no
+	 * other device is asked for sriov_numvfs (pci_read_sriov_pfs() asks them all)
+	 */
+	for (size_t i = 0; i < list->n; i++) {
+		int k = list->v[i].physfn[0] ? pci_find(list, list->v[i].physfn) : -1;
+
+		if (k >= 0 && list->v[k].sriov_numvfs < 0)
+			read_pf(&list->v[k], dirfd(dir));
+	}
+	closedir(dir);
 	scan_drivers(list);
 	list->have_i8042 = pci_have_i8042();
 out:
 	free(busdir);
 	return r;
+}
+
+int pci_read_sriov_pfs(struct pci_list *list, const bool *want)
+{
+	char *busdir = root_path("/sys/bus/pci/devices");
+	int busfd = open(busdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	free(busdir);
+	if (busfd < 0)
+		return -errno;
+	for (size_t i = 0; i < list->n; i++) {
+		struct pci_dev *d = &list->v[i];
+
+		if ((!want || want[i]) && d->sriov_numvfs < 0 && !d->physfn[0] &&
+		    !(d->header_type & 0x7f))
+			read_pf(d, busfd);
+	}
+	close(busfd);
+	return 0;
 }
 
 /*
@@ -350,7 +400,7 @@ static int read_one(int busfd, const char *addr, struct pci_dev *d)
 	if (k < 0)
 		return -errno;
 	target[k] = '\0';
-	r = read_dev(busfd, addr, target, d);
+	r = read_dev(busfd, addr, target, d, true);
 	if (r < 0)
 		return r;
 	/* the driver link names the driver whose folder lists the device (scan_drivers()) */
