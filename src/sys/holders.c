@@ -229,10 +229,10 @@ static void scan_pid(struct want *w, int procfd, const char *pidname)
 			continue;
 		target[k] = '\0';
 		group[0] = w->vfio ? vfio_node(target) : -2;
-		group[1] = !w->other		     ? -2
-			   : w->nodes		     ? (strv_contains(w->nodes, target) ? -1 : -2)
-			   : after_prefix(target, "/dev/dri/") ? -1
-							       : -2;
+		group[1] = -2;
+		if (w->other && (w->nodes ? strv_contains(w->nodes, target)
+					  : after_prefix(target, "/dev/dri/") != NULL))
+			group[1] = -1;
 		for (int l = 0; l < 2; l++) {
 			bool seen = false;
 
@@ -354,8 +354,7 @@ int holders_scan_with_drm(struct holders *vfio, struct holders *drm)
 	return scan(&w);
 }
 
-void holders_select_nodes(const struct holders *from, const struct strv *nodes,
-			  struct holders *out)
+void holders_select_nodes(const struct holders *from, const struct strv *nodes, struct holders *out)
 {
 	*out = (struct holders){ 0 };
 	if (!nodes->n)
