@@ -240,6 +240,7 @@ void session_close(struct session *s)
 {
 	holders_free(&s->holders);
 	holders_free(&s->drm);
+	free(s->by_group);
 	plan_free(&s->plan);
 	protected_free(&s->protected);
 	strv_free(&s->released);
@@ -383,17 +384,63 @@ struct member {
 	struct console_taken con; /* the consoles unbound before a display device moved */
 };
 
-/* The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order. */
-static struct member *group_members(const struct session *s, size_t i, size_t *n)
+static const struct pci_list *sort_list; /* for cmp_by_group(): qsort has no argument */
+
+static int cmp_by_group(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int gi = sort_list->v[i].iommu_group, gj = sort_list->v[j].iommu_group;
+
+	if (gi != gj)
+		return gi < gj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order: from
+ * an index of the devices by group made once per run, not a pass over every device per claim.
+ */
+static struct member *group_members(struct session *s, size_t i, size_t *n)
 {
 	int g = s->devs.v[i].iommu_group;
-	struct member *m = xcalloc(s->devs.n, sizeof(*m));
+	size_t lo = 0, hi, count = 0;
+	struct member *m;
 
+	if (s->nby_group != s->devs.n || !s->by_group) {
+		free(s->by_group);
+		s->by_group = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(*s->by_group));
+		for (size_t j = 0; j < s->devs.n; j++)
+			s->by_group[j] = j;
+		sort_list = &s->devs;
+		qsort(s->by_group, s->devs.n, sizeof(*s->by_group), cmp_by_group);
+		s->nby_group = s->devs.n;
+	}
+	if (g >= 0) {
+		/* the first of group g */
+		hi = s->devs.n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (s->devs.v[s->by_group[mid]].iommu_group < g)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < s->devs.n && s->devs.v[s->by_group[hi]].iommu_group == g; hi++)
+			count++;
+	}
+	m = xcalloc(count + 1, sizeof(*m));
 	*n = 0;
-	for (size_t j = 0; j < s->devs.n; j++)
-		if (j == i ||
-		    (g >= 0 && s->devs.v[j].iommu_group == g && s->plan.v[j].decision == DEC_CLAIM))
+	if (g < 0) {
+		m[(*n)++].i = i;
+		return m;
+	}
+	for (size_t k = lo; k < lo + count; k++) {
+		size_t j = s->by_group[k];
+
+		if (j == i || s->plan.v[j].decision == DEC_CLAIM)
 			m[(*n)++].i = j;
+	}
 	return m;
 }
 
