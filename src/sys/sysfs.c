@@ -11,6 +11,20 @@
 
 #include "sysfs.h"
 
+/* "ADDR/NAME" into buf (size bytes), without printf: it runs a few times per device. */
+static void attr_name(char *buf, size_t size, const char *addr, const char *name)
+{
+	size_t a = strlen(addr), n = strlen(name);
+
+	if (a + 1 + n >= size) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, addr, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, name, n + 1);
+}
+
 char *pci_sys_path(const struct pci_dev *d, const char *attr)
 {
 	return root_path("/sys%s%s%s", d->devpath, attr ? "/" : "", attr ? attr : "");
@@ -95,7 +109,7 @@ static void read_ids(struct pci_dev *d, int busfd)
 	ssize_t k = -1;
 	int fd;
 
-	snprintf(attr, sizeof(attr), "%s/config", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "config");
 	fd = openat(busfd, attr, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
@@ -142,10 +156,16 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		if (!pci_addr_valid(tok))
 			continue;
-		if (hops == 0)
-			len = (size_t)snprintf(path, sizeof(path), "%s", tok);
-		else if (len < sizeof(path))
-			len += (size_t)snprintf(path + len, sizeof(path) - len, "/%s", tok + 8);
+		/* "0000:00:1c.0" then "/02:00.0" per hop (no printf: it runs for every device) */
+		size_t n = hops ? strlen(tok + 8) + 1 : strlen(tok);
+
+		if (len + n < sizeof(path)) {
+			if (hops)
+				path[len] = '/';
+			memcpy(path + len + (hops ? 1 : 0), hops ? tok + 8 : tok, hops ? n - 1 : n);
+			len += n;
+			path[len] = '\0';
+		}
 		hops++;
 	}
 	free(copy);
@@ -159,7 +179,7 @@ static void read_physfn(struct pci_dev *d, int busfd)
 	char attr[64], target[PATH_MAX];
 	ssize_t k;
 
-	snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "physfn");
 	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
 	if (k > 0) {
 		const char *base;
@@ -178,19 +198,19 @@ static int read_pf(struct pci_dev *d, int busfd)
 	unsigned long v = 0;
 	int r;
 
-	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_numvfs");
 	r = read_int_at(busfd, attr, &d->sriov_numvfs);
 	if (r < 0) {
 		d->sriov_numvfs = -1;
 		return r;
 	}
-	snprintf(attr, sizeof(attr), "%s/sriov_totalvfs", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_totalvfs");
 	read_int_at(busfd, attr, &d->sriov_totalvfs);
-	snprintf(attr, sizeof(attr), "%s/sriov_offset", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_offset");
 	read_int_at(busfd, attr, &d->sriov_offset);
-	snprintf(attr, sizeof(attr), "%s/sriov_stride", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_stride");
 	read_int_at(busfd, attr, &d->sriov_stride);
-	snprintf(attr, sizeof(attr), "%s/sriov_vf_device", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_vf_device");
 	/* the kernel prints it as "%x", without 0x */
 	if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
 	    parse_hex(buf, strlen(buf), 0xffff, &v))
@@ -279,14 +299,14 @@ static int read_dev(int busfd, const char *addr, const char *target, struct pci_
 		return -EINVAL;
 	}
 	read_ids(d, busfd);
-	snprintf(attr, sizeof(attr), "%s/iommu_group", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "iommu_group");
 	k = readlinkat(busfd, attr, link, sizeof(link) - 1);
 	if (k > 0) {
 		link[k] = '\0';
 		d->iommu_group = atoi(strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 	}
 	if ((d->class >> 8) == 0x0300) {
-		snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
+		attr_name(attr, sizeof(attr), d->addr, "boot_vga");
 		read_int_at(busfd, attr, &d->boot_vga);
 	}
 	/*
@@ -404,7 +424,7 @@ static int read_one(int busfd, const char *addr, struct pci_dev *d)
 	if (r < 0)
 		return r;
 	/* the driver link names the driver whose folder lists the device (scan_drivers()) */
-	snprintf(attr, sizeof(attr), "%s/driver", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "driver");
 	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
 	if (k > 0) {
 		target[k] = '\0';
