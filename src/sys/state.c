@@ -361,10 +361,18 @@ static int read_entry(const char *addr, const char **text)
 	if (k < 0 && cache.listed)
 		return -ENOENT; /* not in the folder when it was listed */
 	r = read_at(dev_fd, addr, &t);
-	cache_put(addr, r < 0 ? NULL : t, r);
-	if (r < 0)
+	if (r == 0) {
+		/* kept for the run at its size, not in read_fd()'s 8 KiB buffer */
+		char *fit = xstrdup(t);
+
 		free(t);
-	*text = r < 0 ? NULL : t;
+		t = fit;
+	} else {
+		free(t);
+		t = NULL;
+	}
+	cache_put(addr, t, r);
+	*text = t;
 	return r;
 }
 
