@@ -376,6 +376,11 @@ static int read_entry(const char *addr, const char **text)
 	return r;
 }
 
+void state_forget(void)
+{
+	cache_drop();
+}
+
 int state_read(const char *addr, struct kv *kv)
 {
 	const char *text;
@@ -413,7 +418,8 @@ int state_list(struct strv *addrs)
 		return r == -ENOENT ? 0 : r;
 	if (cache.listed) {
 		for (size_t i = 0; i < cache.n; i++)
-			strv_push(addrs, xstrdup(cache.v[i].addr));
+			if (cache.v[i].err != -ENOENT)
+				strv_push(addrs, xstrdup(cache.v[i].addr));
 		return 0;
 	}
 	fd = openat(dev_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -428,9 +434,13 @@ int state_list(struct strv *addrs)
 			strv_push(addrs, xstrdup(de->d_name));
 	closedir(d);
 	strv_sort(addrs);
-	for (size_t i = 0; i < addrs->n; i++)
-		if (cache_find(addrs->v[i]) < 0)
+	for (size_t i = 0; i < addrs->n; i++) {
+		ssize_t k = cache_find(addrs->v[i]);
+
+		/* new, or missing when asked before: read when asked */
+		if (k < 0 || cache.v[k].err < 0)
 			cache_put(addrs->v[i], NULL, UNREAD);
+	}
 	cache.listed = true;
 	return 0;
 }
