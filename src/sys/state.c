@@ -91,17 +91,32 @@ char *kv_format(const struct kv *kv)
 
 void kv_parse(struct kv *kv, const char *text)
 {
-	char *copy = xstrdup(text), *save = NULL;
-
 	memset(kv, 0, sizeof(*kv));
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq || eq == line)
-			continue;
-		*eq = '\0';
-		kv_set(kv, line, eq + 1);
+	/* as kv_set() line by line (a key again replaces its value), without copying the text */
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n'), *eq;
+		size_t len = end ? (size_t)(end - line) : strlen(line), klen, i;
+
+		eq = memchr(line, '=', len);
+		if (eq && eq != line) {
+			char *v;
+
+			klen = (size_t)(eq - line);
+			for (i = 0; i < kv->keys.n; i++)
+				if (strncmp(kv->keys.v[i], line, klen) == 0 &&
+				    kv->keys.v[i][klen] == '\0')
+					break;
+			v = xstrndup(eq + 1, len - klen - 1);
+			if (i < kv->keys.n) {
+				free(kv->values.v[i]);
+				kv->values.v[i] = v;
+			} else {
+				strv_push(&kv->keys, xstrndup(line, klen));
+				strv_push(&kv->values, v);
+			}
+		}
+		line += len + (end ? 1 : 0);
 	}
-	free(copy);
 }
 
 /* The two folders, once opened and checked: descriptors, or a negative errno. */
