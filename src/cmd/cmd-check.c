@@ -28,15 +28,20 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	state_list(&claimed);
 	for (size_t k = 0; k < claimed.n; k++) {
 		int i = pci_find(&s.devs, claimed.v[k]);
-		struct kv st;
+		char *state, *stage, *from;
 
-		if (i >= 0 && state_read(claimed.v[k], &st) == 0 &&
-		    streq(kv_get(&st, "state") ?: "", "claimed") &&
-		    late_storage(&s.devs.v[i], kv_get(&st, "stage") ?: "",
-				 kv_get(&st, "taken_from")))
+		/* only a storage controller can be late: three values of its entry */
+		if (i < 0 || !(pci_categories(s.devs.v[i].class) & CAT_STORAGE))
+			continue;
+		state = state_get(claimed.v[k], "state");
+		stage = state_get(claimed.v[k], "stage");
+		from = state_get(claimed.v[k], "taken_from");
+		if (state && streq(state, "claimed") &&
+		    late_storage(&s.devs.v[i], stage ?: "", from))
 			strv_push(&late, xstrdup(claimed.v[k]));
-		if (i >= 0)
-			kv_free(&st);
+		free(state);
+		free(stage);
+		free(from);
 	}
 	strv_free(&claimed);
 	if (!opts->json)

@@ -391,6 +391,27 @@ static int read_entry(const char *addr, const char **text)
 	return r;
 }
 
+char *state_get(const char *addr, const char *key)
+{
+	const char *text, *found = NULL;
+	size_t klen = strlen(key), flen = 0;
+
+	if (read_entry(addr, &text) < 0)
+		return NULL;
+	/* the last "key=" line, as kv_parse() keeps it */
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (len > klen && line[klen] == '=' && strncmp(line, key, klen) == 0) {
+			found = line + klen + 1;
+			flen = len - klen - 1;
+		}
+		line += len + (end ? 1 : 0);
+	}
+	return found ? xstrndup(found, flen) : NULL;
+}
+
 void state_forget(void)
 {
 	cache_drop();
