@@ -106,7 +106,14 @@ static void sriov_autoprobe_pfs(struct session *s)
 		.protected = &s->protected,
 		.released = &s->released,
 	};
-	bool *unclaimed = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(bool));
+	bool *unclaimed, any = false;
+
+	/* nothing the configuration claims at boot: no VF can be selected (would_select()) */
+	for (size_t r = 0; r < s->cfg.claims.n; r++)
+		any = any || !s->cfg.claims.v[r].guest;
+	if (!any || s->cfg.exclude_unknown)
+		return;
+	unclaimed = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(bool));
 
 	/*
 	 * The scan knows the PFs that have VFs; those with none enabled yet are asked here, and
