@@ -85,6 +85,26 @@ for n in 256 1024 4096; do
     done
 done
 echo "targets (not asserted): check of 4096 devices under 20 ms and 4 MiB peak RSS, linear growth"
+if command -v strace >/dev/null; then
+    # noise-free: the system calls of each on the 4096 tree (boot through the fake kernel, whose
+    # own calls count too), against the floor's
+    count() { # count FILE: "calls openat" of an strace -c summary
+        awk '$NF == "total" { t = $4 } $NF == "openat" { o = $4 } END { print t, o }' "$1"
+    }
+    strace -c -f -o "$work/strace" "$launcher" --floor "$work/tree4096" >/dev/null 2>&1 || true
+    read -r calls opens < <(count "$work/strace")
+    printf '%-7s %-6s %12s %8s\n' binary cmd "calls(4096)" openat
+    printf '%-7s %-6s %12s %8s\n' floor io "$calls" "$opens"
+    for k in "${!bins[@]}"; do
+        strace -c -f -o "$work/strace" "${bins[$k]}" --root "$work/tree4096" check >/dev/null 2>&1 || true
+        read -r calls opens < <(count "$work/strace")
+        printf '%-7s %-6s %12s %8s\n' "${names[$k]}" check "$calls" "$opens"
+        LD_PRELOAD="$fake" FAKEKERNEL_ROOT="$work/tree4096" strace -c -f -o "$work/strace" \
+            "${bins[$k]}" --root "$work/tree4096" boot >/dev/null 2>&1 || true
+        read -r calls opens < <(count "$work/strace")
+        printf '%-7s %-6s %12s %8s\n' "${names[$k]}" boot "$calls" "$opens"
+    done
+fi
 
 echo
 echo "== one udev event (coldplug replay of 0000:01:00.0, claimed by boot)"

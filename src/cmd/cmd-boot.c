@@ -106,7 +106,24 @@ static void sriov_autoprobe_pfs(struct session *s)
 		.protected = &s->protected,
 		.released = &s->released,
 	};
+	bool *unclaimed, any = false;
 
+	/* nothing the configuration claims at boot: no VF can be selected (would_select()) */
+	for (size_t r = 0; r < s->cfg.claims.n; r++)
+		any = any || !s->cfg.claims.v[r].guest;
+	if (!any || s->cfg.exclude_unknown)
+		return;
+	unclaimed = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(bool));
+
+	/*
+	 * The scan knows the PFs that have VFs; those with none enabled yet are asked here, and
+	 * only among what the plan leaves (vfio-pci taking a PF leaves it no VFs). The plan did
+	 * not need them: only VFs enabled refuse a PF.
+	 */
+	for (size_t i = 0; i < s->devs.n; i++)
+		unclaimed[i] = s->plan.v[i].decision != DEC_CLAIM;
+	pci_read_sriov_pfs(&s->devs, unclaimed);
+	free(unclaimed);
 	for (size_t i = 0; i < s->devs.n; i++) {
 		int r;
 
@@ -147,15 +164,22 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 {
 	struct session s;
 	bool *handled;
-	int failed = 0, r;
+	int failed = 0, lock, r;
 
 	r = cmd_parse_plain(cmd, opts, argc, argv, false);
 	if (r >= 0)
 		return r;
 	log_open_kmsg();
-	if (session_open(&s) < 0)
-		return EXIT_RUNTIME;
+	/*
+	 * The whole pass under the state lock (claim_group() takes it again, nested): the entries
+	 * read for the plan stay true until its claims, so each is read once.
+	 */
 	r = state_prepare();
+	lock = r < 0 ? r : state_lock();
+	if (session_open(&s) < 0) {
+		state_unlock(lock);
+		return EXIT_RUNTIME;
+	}
 	if (r < 0)
 		log_error("cannot use the state directory '%s/run/vfio-claim': %s", root_get(),
 			  state_strerror(r));
@@ -179,6 +203,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		log_info(
 		    "vfio_claim=off on the kernel command line: no device is claimed this boot");
 		session_close(&s);
+		state_unlock(lock);
 		return 0;
 	}
 	session_plan(&s, NULL);
@@ -195,6 +220,7 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 	}
 	free(handled);
 	session_close(&s);
+	state_unlock(lock);
 	return failed ? EXIT_RUNTIME : 0;
 }
 

@@ -10,7 +10,7 @@
 
 static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv[])
 {
-	struct strv claimed = { 0 };
+	struct strv claimed = { 0 }, late = { 0 };
 	size_t count[3] = { 0 };
 	struct session s;
 	char *stale;
@@ -21,6 +21,31 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		return r;
 	if (session_open(&s) < 0)
 		return EXIT_RUNTIME;
+	/*
+	 * The claims of this boot a rebuilt initramfs would make in time, from the entries the
+	 * session read; said after the plan. Shown as text, the plan reads no entry: forgotten.
+	 */
+	state_list(&claimed);
+	for (size_t k = 0; k < claimed.n; k++) {
+		int i = pci_find(&s.devs, claimed.v[k]);
+		char *state, *stage, *from;
+
+		/* only a storage controller can be late: three values of its entry */
+		if (i < 0 || !(pci_categories(s.devs.v[i].class) & CAT_STORAGE))
+			continue;
+		state = state_get(claimed.v[k], "state");
+		stage = state_get(claimed.v[k], "stage");
+		from = state_get(claimed.v[k], "taken_from");
+		if (state && streq(state, "claimed") &&
+		    late_storage(&s.devs.v[i], stage ?: "", from))
+			strv_push(&late, xstrdup(claimed.v[k]));
+		free(state);
+		free(stage);
+		free(from);
+	}
+	strv_free(&claimed);
+	if (!opts->json)
+		state_forget();
 	session_plan(&s, NULL);
 	stale = session_stale_image();
 	for (size_t i = 0; i < s.devs.n; i++)
@@ -73,21 +98,9 @@ static int run(const struct cmd *cmd, struct options *opts, int argc, char *argv
 		       s.cfg.nerrors ? "; the configuration has errors (below)" : "");
 	}
 	print_config_errors(&s.cfg);
-	/* the entries of this boot, not one lookup per device */
-	state_list(&claimed);
-	for (size_t k = 0; k < claimed.n; k++) {
-		int i = pci_find(&s.devs, claimed.v[k]);
-		struct kv st;
-
-		if (i >= 0 && state_read(claimed.v[k], &st) == 0 &&
-		    streq(kv_get(&st, "state") ?: "", "claimed") &&
-		    late_storage(&s.devs.v[i], kv_get(&st, "stage") ?: "",
-				 kv_get(&st, "taken_from")))
-			log_warn("%s: %s", claimed.v[k], LATE_STORAGE);
-		if (i >= 0)
-			kv_free(&st);
-	}
-	strv_free(&claimed);
+	for (size_t k = 0; k < late.n; k++)
+		log_warn("%s: %s", late.v[k], LATE_STORAGE);
+	strv_free(&late);
 	if (stale)
 		log_warn("%s", stale);
 	free(stale);

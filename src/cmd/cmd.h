@@ -74,6 +74,10 @@ struct session {
 	    *modules;		/* made at the first question; libkmod opened at the first lookup */
 	struct holders holders; /* who holds /dev/vfio/N: /proc scanned once, when first asked */
 	bool holders_scanned;
+	struct holders drm; /* who holds a DRM node, scanned with holders when a claim needs it */
+	int holders_err, drm_err;
+	bool drm_scanned, holders_warned;
+	size_t *by_group, nby_group; /* device indices by IOMMU group, then address (claims) */
 	bool guests; /* session_plan(): a guest is starting, when=guest lines claim too */
 };
 

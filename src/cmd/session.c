@@ -186,10 +186,31 @@ char *session_stale_image(void)
 		       "claims as configured");
 }
 
+/*
+ * The holders of the VFIO nodes, and with them (drm) those of the DRM nodes: one scan of /proc
+ * for a run that needs both (a claim that moves a display device, then shows the devices).
+ */
+static void scan_holders(struct session *s, bool drm)
+{
+	if (!s->holders_scanned && drm) {
+		s->holders_err = s->drm_err = holders_scan_with_drm(&s->holders, &s->drm);
+		s->holders_scanned = s->drm_scanned = true;
+	} else if (!s->holders_scanned) {
+		s->holders_err = holders_scan(&s->holders);
+		s->holders_scanned = true;
+	} else if (drm && !s->drm_scanned) {
+		/* the VFIO nodes' holders were asked for first: the DRM nodes' alone */
+		s->drm_err = holders_scan_with_drm(NULL, &s->drm);
+		s->drm_scanned = true;
+	}
+}
+
 const struct holders *session_holders(struct session *s)
 {
-	if (!s->holders_scanned) {
-		int r = holders_scan(&s->holders);
+	scan_holders(s, false);
+	if (!s->holders_warned) {
+		int r = s->holders_err;
+
 		if (r < 0)
 			log_warn("cannot read '%s/proc': %s, ignoring", root_get(), errstr(r));
 		else if (s->holders.unreadable)
@@ -197,14 +218,29 @@ const struct holders *session_holders(struct session *s)
 			    "the open files of %zu processes could not be read: the holders of "
 			    "/dev/vfio may be incomplete",
 			    s->holders.unreadable);
-		s->holders_scanned = true;
+		s->holders_warned = true;
 	}
 	return &s->holders;
+}
+
+/* The processes that hold one of nodes open (a display device's DRM nodes): 0 or -errno. */
+static int drm_holders(struct session *s, const struct strv *nodes, struct holders *h)
+{
+	*h = (struct holders){ 0 };
+	if (!nodes->n)
+		return 0;
+	scan_holders(s, true);
+	if (s->drm_err < 0)
+		return s->drm_err;
+	holders_select_nodes(&s->drm, nodes, h);
+	return 0;
 }
 
 void session_close(struct session *s)
 {
 	holders_free(&s->holders);
+	holders_free(&s->drm);
+	free(s->by_group);
 	plan_free(&s->plan);
 	protected_free(&s->protected);
 	strv_free(&s->released);
@@ -348,17 +384,63 @@ struct member {
 	struct console_taken con; /* the consoles unbound before a display device moved */
 };
 
-/* The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order. */
-static struct member *group_members(const struct session *s, size_t i, size_t *n)
+static const struct pci_list *sort_list; /* for cmp_by_group(): qsort has no argument */
+
+static int cmp_by_group(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int gi = sort_list->v[i].iommu_group, gj = sort_list->v[j].iommu_group;
+
+	if (gi != gj)
+		return gi < gj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * The planned claims of i's IOMMU group (i alone without IOMMU groups), in address order: from
+ * an index of the devices by group made once per run, not a pass over every device per claim.
+ */
+static struct member *group_members(struct session *s, size_t i, size_t *n)
 {
 	int g = s->devs.v[i].iommu_group;
-	struct member *m = xcalloc(s->devs.n, sizeof(*m));
+	size_t lo = 0, hi, count = 0;
+	struct member *m;
 
+	if (s->nby_group != s->devs.n || !s->by_group) {
+		free(s->by_group);
+		s->by_group = xcalloc(s->devs.n ? s->devs.n : 1, sizeof(*s->by_group));
+		for (size_t j = 0; j < s->devs.n; j++)
+			s->by_group[j] = j;
+		sort_list = &s->devs;
+		qsort(s->by_group, s->devs.n, sizeof(*s->by_group), cmp_by_group);
+		s->nby_group = s->devs.n;
+	}
+	if (g >= 0) {
+		/* the first of group g */
+		hi = s->devs.n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (s->devs.v[s->by_group[mid]].iommu_group < g)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (hi = lo; hi < s->devs.n && s->devs.v[s->by_group[hi]].iommu_group == g; hi++)
+			count++;
+	}
+	m = xcalloc(count + 1, sizeof(*m));
 	*n = 0;
-	for (size_t j = 0; j < s->devs.n; j++)
-		if (j == i ||
-		    (g >= 0 && s->devs.v[j].iommu_group == g && s->plan.v[j].decision == DEC_CLAIM))
+	if (g < 0) {
+		m[(*n)++].i = i;
+		return m;
+	}
+	for (size_t k = lo; k < lo + count; k++) {
+		size_t j = s->by_group[k];
+
+		if (j == i || s->plan.v[j].decision == DEC_CLAIM)
 			m[(*n)++].i = j;
+	}
 	return m;
 }
 
@@ -406,7 +488,7 @@ static int take_consoles(struct member *m, size_t n, struct session *s, const ch
 			continue;
 		r = console_drm_nodes(d, &nodes);
 		if (r == 0)
-			r = holders_scan_nodes(&h, &nodes);
+			r = drm_holders(s, &nodes, &h);
 		if (r < 0)
 			log_error("%s: cannot tell which processes hold its DRM nodes: %s", d->addr,
 				  errstr(r));

@@ -919,16 +919,9 @@ char *config_digest(void)
 
 void config_load(struct config *cfg)
 {
-	char *p;
+	const char *cmdline;
 
 	config_load_files(cfg);
-	p = root_path("/proc/cmdline");
-	{
-		char *cmdline = NULL;
-		if (read_text(p, &cmdline) == 0) {
-			config_parse_cmdline(cfg, cmdline);
-			free(cmdline);
-		}
-	}
-	free(p);
+	if (root_cmdline(&cmdline) == 0)
+		config_parse_cmdline(cfg, cmdline);
 }

@@ -189,14 +189,21 @@ static void add(struct holders *h, size_t *cap, int pid, int group, const char *
 	h->v[h->n++] = (struct holder){ .pid = pid, .group = group, .node = xstrdup(node) };
 }
 
+/* What one scan collects: the VFIO nodes' holders, those of nodes, those of any DRM node. */
+struct want {
+	struct holders *vfio, *other;
+	const struct strv *nodes; /* for other; NULL: every /dev/dri/ node */
+	size_t vcap, ocap;
+};
+
 /*
- * The nodes one process holds, added to h (nodes NULL: the VFIO nodes; else those paths); then
- * its command and guest name.
+ * The nodes one process holds, added to w's lists; then its command and guest name, read once
+ * for both.
  */
-static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pidname,
-		     const struct strv *nodes)
+static void scan_pid(struct want *w, int procfd, const char *pidname)
 {
-	size_t first = h->n, len = 0;
+	struct holders *lists[2] = { w->vfio, w->other };
+	size_t first[2] = { w->vfio ? w->vfio->n : 0, w->other ? w->other->n : 0 }, len = 0;
 	char *fdpath = xasprintf("%s/fd", pidname), *comm = NULL, *args = NULL, *vm = NULL;
 	int pid = atoi(pidname), fd, r;
 	struct dirent *de;
@@ -206,7 +213,9 @@ static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pid
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (errno == EACCES || errno == EPERM)
-			h->unreadable++;
+			for (int l = 0; l < 2; l++)
+				if (lists[l])
+					lists[l]->unreadable++;
 		if (fd >= 0)
 			close(fd);
 		goto out; /* a process that ended is no holder */
@@ -214,31 +223,41 @@ static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pid
 	while ((de = readdir(d))) {
 		char target[PATH_MAX];
 		ssize_t k = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		bool seen = false;
-		int group;
+		int group[2];
 
 		if (k < 0)
 			continue;
 		target[k] = '\0';
-		group = nodes ? (strv_contains(nodes, target) ? -1 : -2) : vfio_node(target);
-		if (group == -2)
-			continue;
-		for (size_t i = first; i < h->n && !seen; i++)
-			seen = streq(h->v[i].node, target);
-		if (!seen)
-			add(h, cap, pid, group, target);
+		group[0] = w->vfio ? vfio_node(target) : -2;
+		group[1] = -2;
+		if (w->other && (w->nodes ? strv_contains(w->nodes, target)
+					  : after_prefix(target, "/dev/dri/") != NULL))
+			group[1] = -1;
+		for (int l = 0; l < 2; l++) {
+			bool seen = false;
+
+			if (group[l] == -2)
+				continue;
+			for (size_t i = first[l]; i < lists[l]->n && !seen; i++)
+				seen = streq(lists[l]->v[i].node, target);
+			if (!seen)
+				add(lists[l], l ? &w->ocap : &w->vcap, pid, group[l], target);
+		}
 	}
 	closedir(d);
-	if (h->n == first)
+	if ((!w->vfio || w->vfio->n == first[0]) && (!w->other || w->other->n == first[1]))
 		goto out;
 
 	free(fdpath);
 	fdpath = xasprintf("%s/comm", pidname);
 	r = read_all(procfd, fdpath, &comm, &len);
 	if (r == -ENOENT) { /* it ended meanwhile */
-		for (size_t i = first; i < h->n; i++)
-			free(h->v[i].node);
-		h->n = first;
+		for (int l = 0; l < 2; l++)
+			if (lists[l]) {
+				for (size_t i = first[l]; i < lists[l]->n; i++)
+					free(lists[l]->v[i].node);
+				lists[l]->n = first[l];
+			}
 		goto out;
 	}
 	if (r < 0)
@@ -253,10 +272,11 @@ static void scan_pid(struct holders *h, size_t *cap, int procfd, const char *pid
 	}
 	if (args && is_qemu(comm, args, len))
 		vm = holders_qemu_guest_name(args, len);
-	for (size_t i = first; i < h->n; i++) {
-		h->v[i].command = comm ? xstrdup(comm) : NULL;
-		h->v[i].vm = vm ? xstrdup(vm) : NULL;
-	}
+	for (int l = 0; l < 2; l++)
+		for (size_t i = first[l]; lists[l] && i < lists[l]->n; i++) {
+			lists[l]->v[i].command = comm ? xstrdup(comm) : NULL;
+			lists[l]->v[i].vm = vm ? xstrdup(vm) : NULL;
+		}
 out:
 	free(fdpath);
 	free(comm);
@@ -277,15 +297,17 @@ static int cmp_holder(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int scan(struct holders *h, const struct strv *nodes)
+static int scan(struct want *w)
 {
 	char *proc = root_path("/proc");
-	size_t cap = 0;
 	struct dirent *de;
 	int r = 0, fd;
 	DIR *d;
 
-	*h = (struct holders){ 0 };
+	if (w->vfio)
+		*w->vfio = (struct holders){ 0 };
+	if (w->other)
+		*w->other = (struct holders){ 0 };
 	fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -296,10 +318,12 @@ static int scan(struct holders *h, const struct strv *nodes)
 	}
 	while ((de = readdir(d)))
 		if (all_digits(de->d_name) && strlen(de->d_name) < 10)
-			scan_pid(h, &cap, dirfd(d), de->d_name, nodes);
+			scan_pid(w, dirfd(d), de->d_name);
 	closedir(d);
-	if (h->n)
-		qsort(h->v, h->n, sizeof(*h->v), cmp_holder);
+	if (w->vfio && w->vfio->n)
+		qsort(w->vfio->v, w->vfio->n, sizeof(*w->vfio->v), cmp_holder);
+	if (w->other && w->other->n)
+		qsort(w->other->v, w->other->n, sizeof(*w->other->v), cmp_holder);
 out:
 	free(proc);
 	return r;
@@ -307,16 +331,48 @@ out:
 
 int holders_scan(struct holders *h)
 {
-	return scan(h, NULL);
+	struct want w = { .vfio = h };
+
+	return scan(&w);
 }
 
 int holders_scan_nodes(struct holders *h, const struct strv *nodes)
 {
+	struct want w = { .other = h, .nodes = nodes };
+
 	if (!nodes->n) {
 		*h = (struct holders){ 0 };
 		return 0;
 	}
-	return scan(h, nodes);
+	return scan(&w);
+}
+
+int holders_scan_with_drm(struct holders *vfio, struct holders *drm)
+{
+	struct want w = { .vfio = vfio, .other = drm };
+
+	return scan(&w);
+}
+
+void holders_select_nodes(const struct holders *from, const struct strv *nodes, struct holders *out)
+{
+	*out = (struct holders){ 0 };
+	if (!nodes->n)
+		return;
+	out->unreadable = from->unreadable;
+	for (size_t i = 0; i < from->n; i++)
+		if (strv_contains(nodes, from->v[i].node)) {
+			const struct holder *v = &from->v[i];
+
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+			out->v[out->n++] = (struct holder){
+				.pid = v->pid,
+				.group = -1,
+				.command = v->command ? xstrdup(v->command) : NULL,
+				.vm = v->vm ? xstrdup(v->vm) : NULL,
+				.node = xstrdup(v->node),
+			};
+		}
 }
 
 char *holders_describe_nodes(const struct holders *h)

@@ -31,6 +31,14 @@ int holders_scan(struct holders *h);
  * group -1 (a display device's DRM nodes: single-GPU passthrough). 0 or a negative errno.
  */
 int holders_scan_nodes(struct holders *h, const struct strv *nodes);
+/*
+ * One scan for a run that needs both: the VFIO nodes' holders (holders_scan()) into vfio, and
+ * those of every DRM node (/dev/dri/...) into drm, for holders_select_nodes().
+ */
+int holders_scan_with_drm(struct holders *vfio, struct holders *drm);
+/* The holders in from of one of nodes, as holders_scan_nodes() would find them. */
+void holders_select_nodes(const struct holders *from, const struct strv *nodes,
+			  struct holders *out);
 /* "Xorg (pid 1234) through /dev/dri/card0, 99 ..." of every holder in h, or NULL when none. */
 char *holders_describe_nodes(const struct holders *h);
 void holders_free(struct holders *h);

@@ -233,9 +233,9 @@ static void read_modprobe_d(struct modconf *mc)
 static void read_cmdline(struct modconf *mc)
 {
 	struct strv words = { 0 };
-	char *p = root_path("/proc/cmdline"), *text = NULL;
+	const char *text;
 
-	if (read_text(p, &text) == 0)
+	if (root_cmdline(&text) == 0)
 		cmdline_split(text, &words);
 	for (size_t i = 0; i < words.n; i++) {
 		char *w = words.v[i], *dot = strchr(w, '.'), *eq = strchr(w, '=');
@@ -258,8 +258,6 @@ static void read_cmdline(struct modconf *mc)
 		}
 	}
 	strv_free(&words);
-	free(text);
-	free(p);
 }
 
 static void load(struct modconf *mc)

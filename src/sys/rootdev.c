@@ -61,8 +61,35 @@ static bool has_reason(const struct protected_dev *p, const char *why)
 	return false;
 }
 
+/*
+ * The PCI devices each block device's walk found, in order, by the names it was walked under
+ * (and its real sysfs path): root= and the mount of "/" name the same disk, whose sysfs path and
+ * slaves are then read once per run, and its devices protected again with the other reason.
+ */
+struct walked {
+	char *name, *real;
+	struct strv addrs;
+};
+static struct walked *walked;
+static size_t nwalked;
+static struct strv *recording; /* the walk under way: protect() notes each device */
+
+static void walked_free(void)
+{
+	for (size_t i = 0; i < nwalked; i++) {
+		free(walked[i].name);
+		free(walked[i].real);
+		strv_free(&walked[i].addrs);
+	}
+	free(walked);
+	walked = NULL;
+	nwalked = 0;
+}
+
 static void protect(struct protected_list *out, const char *addr, const char *why)
 {
+	if (recording)
+		strv_push(recording, xstrdup(addr));
 	for (size_t i = 0; i < out->n; i++)
 		if (streq(out->v[i].addr, addr)) {
 			/* the first reason decides; the others are kept for list to show, each
@@ -82,11 +109,27 @@ static void protect(struct protected_list *out, const char *addr, const char *wh
 static void walk_block(struct protected_list *out, const char *sysdir, const char *why, int depth)
 {
 	char real[PATH_MAX], *slaves, *start;
+	struct strv found = { 0 };
+	bool top = depth == 0 && !recording;
 	DIR *d;
 	struct dirent *de;
 
+	for (size_t i = 0; top && i < nwalked; i++)
+		if (streq(walked[i].name, sysdir)) {
+			for (size_t k = 0; k < walked[i].addrs.n; k++)
+				protect(out, walked[i].addrs.v[k], why);
+			return;
+		}
 	if (depth > 8 || !realpath(sysdir, real))
 		return;
+	for (size_t i = 0; top && i < nwalked; i++)
+		if (streq(walked[i].real, real)) {
+			for (size_t k = 0; k < walked[i].addrs.n; k++)
+				protect(out, walked[i].addrs.v[k], why);
+			return;
+		}
+	if (top)
+		recording = &found;
 	start = strstr(real, "/sys/devices/");
 	for (char *tok = start ? start : real, *slash; tok; tok = slash ? slash + 1 : NULL) {
 		char comp[64];
@@ -114,6 +157,11 @@ static void walk_block(struct protected_list *out, const char *sysdir, const cha
 	if (d)
 		closedir(d);
 	free(slaves);
+	if (top) {
+		recording = NULL;
+		walked = xrealloc(walked, (nwalked + 1) * sizeof(*walked));
+		walked[nwalked++] = (struct walked){ xstrdup(sysdir), xstrdup(real), found };
+	}
 }
 
 static int walk_devnum(struct protected_list *out, unsigned maj, unsigned min, const char *why)
@@ -544,15 +592,14 @@ static int walk_initramfs_resume(struct protected_list *out, char **failed)
 
 static void walk_resume(struct protected_list *out)
 {
-	char *p = root_path("/proc/cmdline"), *text = NULL, *spec;
+	const char *text;
+	char *spec;
 
-	if (read_text(p, &text) == 0 && (spec = rootdev_cmdline_arg(text, "resume"))) {
+	if (root_cmdline(&text) == 0 && (spec = rootdev_cmdline_arg(text, "resume"))) {
 		if (*spec)
 			walk_spec(out, spec, "carries the resume device (resume=)");
 		free(spec);
 	}
-	free(text);
-	free(p);
 }
 
 int rootdev_chroot_verdict(int root_err, const struct stat *root, int init_err,
@@ -666,6 +713,7 @@ int rootdev_find_image(struct protected_list *out, struct strv *roots, char **mi
 {
 	char *root = fstab_root_spec(), *why;
 
+	walked_free();
 	memset(out, 0, sizeof(*out));
 	*missing = NULL;
 	if (!root) {
@@ -695,6 +743,7 @@ int rootdev_find_image(struct protected_list *out, struct strv *roots, char **mi
 
 void rootdev_find(const struct config *cfg, const struct pci_list *devs, struct protected_list *out)
 {
+	walked_free(); /* the disks may have changed since the last find */
 	memset(out, 0, sizeof(*out));
 	if (cfg->root_arg && walk_spec_what(out, cfg->root_arg, "the root file system") < 0)
 		out->unresolved = xstrdup(cfg->root_arg);

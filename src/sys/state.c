@@ -91,22 +91,110 @@ char *kv_format(const struct kv *kv)
 
 void kv_parse(struct kv *kv, const char *text)
 {
-	char *copy = xstrdup(text), *save = NULL;
-
 	memset(kv, 0, sizeof(*kv));
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq || eq == line)
-			continue;
-		*eq = '\0';
-		kv_set(kv, line, eq + 1);
+	/* as kv_set() line by line (a key again replaces its value), without copying the text */
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n'), *eq;
+		size_t len = end ? (size_t)(end - line) : strlen(line), klen, i;
+
+		eq = memchr(line, '=', len);
+		if (eq && eq != line) {
+			char *v;
+
+			klen = (size_t)(eq - line);
+			for (i = 0; i < kv->keys.n; i++)
+				if (strncmp(kv->keys.v[i], line, klen) == 0 &&
+				    kv->keys.v[i][klen] == '\0')
+					break;
+			v = xstrndup(eq + 1, len - klen - 1);
+			if (i < kv->keys.n) {
+				free(kv->values.v[i]);
+				kv->values.v[i] = v;
+			} else {
+				strv_push(&kv->keys, xstrndup(line, klen));
+				strv_push(&kv->values, v);
+			}
+		}
+		line += len + (end ? 1 : 0);
 	}
-	free(copy);
 }
 
 /* The two folders, once opened and checked: descriptors, or a negative errno. */
 static int top_fd = -ENOENT, dev_fd = -ENOENT;
 static bool prepared;
+
+/*
+ * The device entries this run has read (or listed, or written), so that each is read once per
+ * run: a command that shows the plan and then the entries of this boot reads every entry once.
+ * Another process may write an entry only under the lock: the cache is dropped when this
+ * process takes the lock or lets it go, so that what is read under the lock is fresh, and stays
+ * valid for as long as the lock is held (`boot` holds it for its whole pass).
+ */
+#define UNREAD 1 /* listed, not read yet */
+struct cached {
+	char addr[16];
+	char *text; /* NULL unless err == 0 */
+	int err;    /* 0, UNREAD, or read_at()'s negative errno */
+};
+static struct {
+	struct cached *v;
+	size_t n, cap;
+	bool listed; /* v holds every entry of the folder */
+} cache;
+
+static void cache_drop(void)
+{
+	for (size_t i = 0; i < cache.n; i++)
+		free(cache.v[i].text);
+	free(cache.v);
+	memset(&cache, 0, sizeof(cache));
+}
+
+/* The index of addr, or -(insertion point) - 1. */
+static ssize_t cache_find(const char *addr)
+{
+	size_t lo = 0, hi = cache.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cache.v[mid].addr, addr);
+
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(ssize_t)lo - 1;
+}
+
+/* Sets addr's slot (added in order if new); takes text. */
+static void cache_put(const char *addr, char *text, int err)
+{
+	ssize_t k = cache_find(addr);
+	size_t i;
+
+	if (strlen(addr) >= sizeof(cache.v[0].addr)) {
+		free(text);
+		return;
+	}
+	if (k >= 0) {
+		i = (size_t)k;
+		free(cache.v[i].text);
+	} else {
+		i = (size_t)(-k - 1);
+		if (cache.n == cache.cap) {
+			cache.cap = cache.cap ? 2 * cache.cap : 64;
+			cache.v = xrealloc(cache.v, cache.cap * sizeof(*cache.v));
+		}
+		memmove(cache.v + i + 1, cache.v + i, (cache.n - i) * sizeof(*cache.v));
+		cache.n++;
+		snprintf(cache.v[i].addr, sizeof(cache.v[i].addr), "%s", addr);
+	}
+	cache.v[i].text = text;
+	cache.v[i].err = err;
+}
 
 /*
  * Opens a state folder without following links and checks that it can be trusted: owned by
@@ -153,6 +241,7 @@ static int open_dirs(bool create)
 
 	if (prepared || (!create && top_fd >= 0))
 		return dev_fd < 0 ? dev_fd : 0;
+	cache_drop();
 	run = root_path("/run");
 	if (top_fd >= 0)
 		close(top_fd);
@@ -207,9 +296,25 @@ static int lock_file(const char *name)
 	return fd;
 }
 
+/* state_lock() is reentrant: the outermost call takes it, the matching state_unlock() ends it */
+static int lock_fd = -1;
+static unsigned lock_depth;
+
 int state_lock(void)
 {
-	return lock_file("lock");
+	int fd;
+
+	if (lock_depth) {
+		lock_depth++;
+		return lock_fd;
+	}
+	fd = lock_file("lock");
+	if (fd < 0)
+		return fd;
+	cache_drop(); /* read before the lock: another process may have written since */
+	lock_fd = fd;
+	lock_depth = 1;
+	return fd;
 }
 
 int state_lock_guests(void)
@@ -219,8 +324,15 @@ int state_lock_guests(void)
 
 void state_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return;
+	if (lock_depth && fd == lock_fd) {
+		if (--lock_depth)
+			return;
+		lock_fd = -1;
+		cache_drop(); /* without the lock, others write again */
+	}
+	close(fd);
 }
 
 /* A regular file in a state folder, never through a link: 0, or a negative errno. */
@@ -246,20 +358,75 @@ static int read_at(int dirfd, const char *name, char **text)
 	return r;
 }
 
+/* addr's entry, read once per run (the cache above): 0 and *text (the cache's), or -errno. */
+static int read_entry(const char *addr, const char **text)
+{
+	ssize_t k;
+	char *t = NULL;
+	int r = open_dirs(false);
+
+	*text = NULL;
+	if (r < 0)
+		return r;
+	k = cache_find(addr);
+	if (k >= 0 && cache.v[k].err != UNREAD) {
+		*text = cache.v[k].text;
+		return cache.v[k].err;
+	}
+	if (k < 0 && cache.listed)
+		return -ENOENT; /* not in the folder when it was listed */
+	r = read_at(dev_fd, addr, &t);
+	if (r == 0) {
+		/* kept for the run at its size, not in read_fd()'s 8 KiB buffer */
+		char *fit = xstrdup(t);
+
+		free(t);
+		t = fit;
+	} else {
+		free(t);
+		t = NULL;
+	}
+	cache_put(addr, t, r);
+	*text = t;
+	return r;
+}
+
+char *state_get(const char *addr, const char *key)
+{
+	const char *text, *found = NULL;
+	size_t klen = strlen(key), flen = 0;
+
+	if (read_entry(addr, &text) < 0)
+		return NULL;
+	/* the last "key=" line, as kv_parse() keeps it */
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+
+		if (len > klen && line[klen] == '=' && strncmp(line, key, klen) == 0) {
+			found = line + klen + 1;
+			flen = len - klen - 1;
+		}
+		line += len + (end ? 1 : 0);
+	}
+	return found ? xstrndup(found, flen) : NULL;
+}
+
+void state_forget(void)
+{
+	cache_drop();
+}
+
 int state_read(const char *addr, struct kv *kv)
 {
-	char *text = NULL;
+	const char *text;
 	int r;
 
 	memset(kv, 0, sizeof(*kv));
-	r = open_dirs(false);
-	if (r < 0)
-		return r;
-	r = read_at(dev_fd, addr, &text);
+	r = read_entry(addr, &text);
 	if (r < 0)
 		return r;
 	kv_parse(kv, text);
-	free(text);
 	return 0;
 }
 
@@ -270,7 +437,10 @@ int state_write(const char *addr, const struct kv *kv)
 
 	if (r == 0)
 		r = write_atomic_at(dev_fd, addr, text, 0644);
-	free(text);
+	if (r == 0)
+		cache_put(addr, text, 0); /* what a read now would find */
+	else
+		free(text);
 	return r;
 }
 
@@ -282,6 +452,12 @@ int state_list(struct strv *addrs)
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
+	if (cache.listed) {
+		for (size_t i = 0; i < cache.n; i++)
+			if (cache.v[i].err != -ENOENT)
+				strv_push(addrs, xstrdup(cache.v[i].addr));
+		return 0;
+	}
 	fd = openat(dev_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		r = -errno;
@@ -294,6 +470,14 @@ int state_list(struct strv *addrs)
 			strv_push(addrs, xstrdup(de->d_name));
 	closedir(d);
 	strv_sort(addrs);
+	for (size_t i = 0; i < addrs->n; i++) {
+		ssize_t k = cache_find(addrs->v[i]);
+
+		/* new, or missing when asked before: read when asked */
+		if (k < 0 || cache.v[k].err < 0)
+			cache_put(addrs->v[i], NULL, UNREAD);
+	}
+	cache.listed = true;
 	return 0;
 }
 
@@ -303,15 +487,15 @@ int state_list(struct strv *addrs)
  */
 static bool entry_released(const char *addr)
 {
-	char *text = NULL, *save = NULL;
+	const char *text, *line;
 	bool released = false;
 
-	if (read_at(dev_fd, addr, &text) < 0)
+	if (read_entry(addr, &text) < 0)
 		return false;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	for (line = text; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
 		if (strncmp(line, "state=", 6) == 0)
-			released = streq(line + 6, "released");
-	free(text);
+			released = strncmp(line + 6, "released", 8) == 0 &&
+				   (line[14] == '\n' || line[14] == '\0');
 	return released;
 }
 

@@ -33,7 +33,12 @@ void state_unlock(int fd);
  * (which take state_lock() inside): a give-back never races a new holder.
  */
 int state_lock_guests(void);
+/* An entry: read once per run, then from memory until the state lock is taken or let go. */
 int state_read(const char *addr, struct kv *kv);
+/* One value of an entry (as state_read() gives it), or NULL: a few keys of many entries. */
+char *state_get(const char *addr, const char *key);
+/* Forgets the entries kept: for a command that reads no more of them (its peak memory). */
+void state_forget(void);
 int state_write(const char *addr, const struct kv *kv);
 int state_list(struct strv *addrs);
 /* The devices released by hand this boot (state=released), sorted. */

@@ -11,6 +11,20 @@
 
 #include "sysfs.h"
 
+/* "ADDR/NAME" into buf (size bytes), without printf: it runs a few times per device. */
+static void attr_name(char *buf, size_t size, const char *addr, const char *name)
+{
+	size_t a = strlen(addr), n = strlen(name);
+
+	if (a + 1 + n >= size) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, addr, a);
+	buf[a] = '/';
+	memcpy(buf + a + 1, name, n + 1);
+}
+
 char *pci_sys_path(const struct pci_dev *d, const char *attr)
 {
 	return root_path("/sys%s%s%s", d->devpath, attr ? "/" : "", attr ? attr : "");
@@ -95,7 +109,7 @@ static void read_ids(struct pci_dev *d, int busfd)
 	ssize_t k = -1;
 	int fd;
 
-	snprintf(attr, sizeof(attr), "%s/config", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "config");
 	fd = openat(busfd, attr, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
@@ -142,10 +156,16 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
 		if (!pci_addr_valid(tok))
 			continue;
-		if (hops == 0)
-			len = (size_t)snprintf(path, sizeof(path), "%s", tok);
-		else if (len < sizeof(path))
-			len += (size_t)snprintf(path + len, sizeof(path) - len, "/%s", tok + 8);
+		/* "0000:00:1c.0" then "/02:00.0" per hop (no printf: it runs for every device) */
+		size_t n = hops ? strlen(tok + 8) + 1 : strlen(tok);
+
+		if (len + n < sizeof(path)) {
+			if (hops)
+				path[len] = '/';
+			memcpy(path + len + (hops ? 1 : 0), hops ? tok + 8 : tok, hops ? n - 1 : n);
+			len += n;
+			path[len] = '\0';
+		}
 		hops++;
 	}
 	free(copy);
@@ -153,13 +173,13 @@ static int parse_devlink(struct pci_dev *d, const char *target)
 	return hops ? 0 : -EINVAL;
 }
 
-/* SR-IOV: a VF's physfn link; a PF's VF layout (sriov_numvfs was read: it is a PF). */
-static void read_sriov(struct pci_dev *d, int busfd)
+/* A VF's physfn link: its PF's address in d->physfn. */
+static void read_physfn(struct pci_dev *d, int busfd)
 {
 	char attr[64], target[PATH_MAX];
 	ssize_t k;
 
-	snprintf(attr, sizeof(attr), "%s/physfn", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "physfn");
 	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
 	if (k > 0) {
 		const char *base;
@@ -169,24 +189,45 @@ static void read_sriov(struct pci_dev *d, int busfd)
 		if (pci_addr_valid(base))
 			memcpy(d->physfn, base, 13);
 	}
-	if (d->sriov_numvfs < 0)
-		return;
-	snprintf(attr, sizeof(attr), "%s/sriov_totalvfs", d->addr);
-	read_int_at(busfd, attr, &d->sriov_totalvfs);
-	snprintf(attr, sizeof(attr), "%s/sriov_offset", d->addr);
-	read_int_at(busfd, attr, &d->sriov_offset);
-	snprintf(attr, sizeof(attr), "%s/sriov_stride", d->addr);
-	read_int_at(busfd, attr, &d->sriov_stride);
-	snprintf(attr, sizeof(attr), "%s/sriov_vf_device", d->addr);
-	{
-		char buf[32];
-		unsigned long v = 0;
+}
 
-		/* the kernel prints it as "%x", without 0x */
-		if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
-		    parse_hex(buf, strlen(buf), 0xffff, &v))
-			d->sriov_vf_device = (uint16_t)v;
+/* A PF's VF layout, when it has sriov_numvfs (it is a PF); 0 or a negative errno. */
+static int read_pf(struct pci_dev *d, int busfd)
+{
+	char attr[64], buf[32];
+	unsigned long v = 0;
+	int r;
+
+	attr_name(attr, sizeof(attr), d->addr, "sriov_numvfs");
+	r = read_int_at(busfd, attr, &d->sriov_numvfs);
+	if (r < 0) {
+		d->sriov_numvfs = -1;
+		return r;
 	}
+	attr_name(attr, sizeof(attr), d->addr, "sriov_totalvfs");
+	read_int_at(busfd, attr, &d->sriov_totalvfs);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_offset");
+	read_int_at(busfd, attr, &d->sriov_offset);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_stride");
+	read_int_at(busfd, attr, &d->sriov_stride);
+	attr_name(attr, sizeof(attr), d->addr, "sriov_vf_device");
+	/* the kernel prints it as "%x", without 0x */
+	if (read_line_at(busfd, attr, buf, sizeof(buf)) == 0 &&
+	    parse_hex(buf, strlen(buf), 0xffff, &v))
+		d->sriov_vf_device = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * SR-IOV, for a device read by name: a PF's VF layout, or a VF's physfn link. Only endpoints (a
+ * type 0 config header) can be either, and a function is never both.
+ */
+static void read_sriov(struct pci_dev *d, int busfd)
+{
+	if (d->header_type & 0x7f)
+		return; /* a bridge (read from its config header) */
+	if (read_pf(d, busfd) < 0)
+		read_physfn(d, busfd);
 }
 
 static bool path_exists(const char *rel)
@@ -240,7 +281,8 @@ static void scan_drivers(struct pci_list *list)
  * The attributes of one device whose bus link points to target: a few syscalls, the config
  * header, the group link (pci_scan() and the read of one udev event's devices share it).
  */
-static int read_dev(int busfd, const char *addr, const char *target, struct pci_dev *d)
+static int read_dev(int busfd, const char *addr, const char *target, struct pci_dev *d,
+		    bool by_name)
 {
 	char link[PATH_MAX], attr[64];
 	ssize_t k;
@@ -257,20 +299,24 @@ static int read_dev(int busfd, const char *addr, const char *target, struct pci_
 		return -EINVAL;
 	}
 	read_ids(d, busfd);
-	snprintf(attr, sizeof(attr), "%s/iommu_group", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "iommu_group");
 	k = readlinkat(busfd, attr, link, sizeof(link) - 1);
 	if (k > 0) {
 		link[k] = '\0';
 		d->iommu_group = atoi(strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 	}
 	if ((d->class >> 8) == 0x0300) {
-		snprintf(attr, sizeof(attr), "%s/boot_vga", d->addr);
+		attr_name(attr, sizeof(attr), d->addr, "boot_vga");
 		read_int_at(busfd, attr, &d->boot_vga);
 	}
-	/* only SR-IOV physical functions have it: one failed open for the others */
-	snprintf(attr, sizeof(attr), "%s/sriov_numvfs", d->addr);
-	read_int_at(busfd, attr, &d->sriov_numvfs);
-	read_sriov(d, busfd);
+	/*
+	 * Read by name (one udev event), a PF's VFs may not be among the devices read: it asks.
+	 * In a whole scan, only the VFs' links are read, and the PFs they name (pci_scan()).
+	 */
+	if (by_name)
+		read_sriov(d, busfd);
+	else if (!(d->header_type & 0x7f))
+		read_physfn(d, busfd);
 	return 0;
 }
 
@@ -307,17 +353,46 @@ int pci_scan(struct pci_list *list)
 		if (list->n == cap)
 			break; /* a device added since the count: the next run sees it */
 		d = &list->v[list->n];
-		if (read_dev(dirfd(dir), de->d_name, target, d) < 0)
+		if (read_dev(dirfd(dir), de->d_name, target, d, false) < 0)
 			continue;
 		list->n++;
 	}
-	closedir(dir);
 	pci_list_finish(list);
+	/*
+	 * A PF with VFs enabled is named by their physfn links: its layout is read once, and no
+	 * other device is asked for sriov_numvfs (pci_read_sriov_pfs() asks them all)
+	 */
+	for (size_t i = 0; i < list->n; i++) {
+		int k = list->v[i].physfn[0] ? pci_find(list, list->v[i].physfn) : -1;
+
+		if (k >= 0 && list->v[k].sriov_numvfs < 0)
+			read_pf(&list->v[k], dirfd(dir));
+	}
+	closedir(dir);
 	scan_drivers(list);
 	list->have_i8042 = pci_have_i8042();
 out:
 	free(busdir);
 	return r;
+}
+
+int pci_read_sriov_pfs(struct pci_list *list, const bool *want)
+{
+	char *busdir = root_path("/sys/bus/pci/devices");
+	int busfd = open(busdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	free(busdir);
+	if (busfd < 0)
+		return -errno;
+	for (size_t i = 0; i < list->n; i++) {
+		struct pci_dev *d = &list->v[i];
+
+		if ((!want || want[i]) && d->sriov_numvfs < 0 && !d->physfn[0] &&
+		    !(d->header_type & 0x7f))
+			read_pf(d, busfd);
+	}
+	close(busfd);
+	return 0;
 }
 
 /*
@@ -345,11 +420,11 @@ static int read_one(int busfd, const char *addr, struct pci_dev *d)
 	if (k < 0)
 		return -errno;
 	target[k] = '\0';
-	r = read_dev(busfd, addr, target, d);
+	r = read_dev(busfd, addr, target, d, true);
 	if (r < 0)
 		return r;
 	/* the driver link names the driver whose folder lists the device (scan_drivers()) */
-	snprintf(attr, sizeof(attr), "%s/driver", d->addr);
+	attr_name(attr, sizeof(attr), d->addr, "driver");
 	k = readlinkat(busfd, attr, target, sizeof(target) - 1);
 	if (k > 0) {
 		target[k] = '\0';
@@ -414,21 +489,19 @@ int pci_read_around(struct pci_list *list, const struct strv *addrs)
 	seeds = list->n;
 	for (size_t i = 0; i < seeds; i++) {
 		struct strv group = { 0 };
-		char addr[16], attr[64], target[PATH_MAX];
+		char addr[16];
 		int g = list->v[i].iommu_group;
-		ssize_t len;
 
 		for (unsigned f = 0; f < 8; f++) {
 			snprintf(addr, sizeof(addr), "%04x:%02x:%02x.%u", list->v[i].domain,
 				 list->v[i].bus, list->v[i].slot, f);
 			add_one(list, &cap, busfd, addr);
 		}
-		snprintf(attr, sizeof(attr), "%s/physfn", list->v[i].addr);
-		len = readlinkat(busfd, attr, target, sizeof(target) - 1);
-		if (len > 0) {
-			target[len] = '\0';
-			add_one(list, &cap, busfd,
-				strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+		if (list->v[i].physfn[0]) { /* read_dev() read its link */
+			char pf[16];
+
+			memcpy(pf, list->v[i].physfn, sizeof(pf));
+			add_one(list, &cap, busfd, pf);
 		}
 		if (g >= 0 && pci_group_addrs(g, &group) == 0)
 			for (size_t k = 0; k < group.n; k++)

@@ -5,8 +5,17 @@
 
 /* The sysfs reader: fills the device model from DIR/sys (see device.h). */
 
-/* Every PCI function of the machine: a few system calls per device. */
+/*
+ * Every PCI function of the machine: a few system calls per device. SR-IOV: every VF's physfn,
+ * and the layout of the PFs that have VFs enabled (named by them); a PF with none enabled reads
+ * as no PF (sriov_numvfs -1) until pci_read_sriov_pfs().
+ */
 int pci_scan(struct pci_list *list);
+/*
+ * The layout of the PFs without VFs enabled too, among the devices want[] names (NULL: all):
+ * one lookup per endpoint that is no VF and no known PF (boot: what a claim may select later).
+ */
+int pci_read_sriov_pfs(struct pci_list *list, const bool *want);
 /* The driver link again; vfio_variant with it. */
 int pci_refresh_driver(struct pci_dev *d);
 /* A VFIO variant driver, built on vfio-pci-core (not vfio-pci itself). */

@@ -215,6 +215,26 @@ int read_text(const char *path, char **out)
 	return r;
 }
 
+int root_cmdline(const char **text)
+{
+	/* keyed by the root it was read under: unit tests change the root within one process */
+	static char *cached, *cached_root;
+	static int err;
+
+	if (!cached_root || !streq(cached_root, root_get())) {
+		char *p = root_path("/proc/cmdline");
+
+		free(cached);
+		free(cached_root);
+		cached = NULL;
+		err = read_text(p, &cached);
+		cached_root = xstrdup(root_get());
+		free(p);
+	}
+	*text = cached;
+	return err;
+}
+
 int read_line_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	ssize_t k;

@@ -54,6 +54,12 @@ int write_atomic(const char *path, const char *content, unsigned mode);
 /* The same in the folder dirfd: a temporary file created there exclusively, then renamed. */
 int write_atomic_at(int dirfd, const char *name, const char *content, unsigned mode);
 int read_link_name(const char *path, char **name); /* basename of a symlink's target */
+/*
+ * The root's /proc/cmdline (trailing newline stripped), read once per run and root: the
+ * configuration, modprobe's options and the resume device all come from one read. 0 and *text
+ * (owned by the cache, valid until the root changes), or a negative errno.
+ */
+int root_cmdline(const char **text);
 int mkdir_p(const char *path, unsigned mode);
 
 bool parse_hex(const char *s, size_t len, unsigned long max, unsigned long *out);

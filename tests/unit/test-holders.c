@@ -231,6 +231,41 @@ TEST(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes)
 	remove_root();
 }
 
+TEST(one_scan_answers_for_the_vfio_nodes_and_the_drm_nodes)
+{
+	struct strv nodes = { 0 };
+	struct holders vfio, drm, h;
+	size_t n;
+	char *s;
+
+	make_root();
+	proc_fd("1234", 12, "/dev/dri/card0");
+	proc_fd("1234", 14, "/dev/vfio/12");
+	PROC_FILE("1234", "comm", "Xorg\n");
+	proc_fd("77", 3, "/dev/dri/renderD128");
+	PROC_FILE("77", "comm", "gnome-shell\n");
+	proc_fd("88", 3, "/dev/dri/card1");
+	PROC_FILE("88", "comm", "kwin_wayland\n");
+	CHECK(holders_scan_with_drm(&vfio, &drm) == 0);
+	CHECK(holders_of_group(&vfio, 12, &n) != NULL && n == 1);
+	CHECK(vfio.n == 1 && drm.n == 3);
+	strv_push(&nodes, xstrdup("/dev/dri/card0"));
+	strv_push(&nodes, xstrdup("/dev/dri/renderD128"));
+	holders_select_nodes(&drm, &nodes, &h);
+	s = holders_describe_nodes(&h);
+	CHECK_STR(s, "Xorg (pid 1234) through /dev/dri/card0, gnome-shell (pid 77) through "
+		     "/dev/dri/renderD128");
+	free(s);
+	holders_free(&h);
+	strv_free(&nodes);
+	holders_select_nodes(&drm, &nodes, &h); /* no nodes: no holders */
+	CHECK(h.n == 0);
+	holders_free(&h);
+	holders_free(&drm);
+	holders_free(&vfio);
+	remove_root();
+}
+
 static char *guest(const char *args, size_t len)
 {
 	return holders_qemu_guest_name(args, len);
@@ -272,4 +307,5 @@ UNIT_MAIN(UNIT_T(the_holders_of_a_group_name_the_process_and_the_guest),
 	  UNIT_T(device_cdevs_and_iommufd_are_held_too_and_nothing_else),
 	  UNIT_T(no_proc_under_the_root_means_no_holders),
 	  UNIT_T(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes),
+	  UNIT_T(one_scan_answers_for_the_vfio_nodes_and_the_drm_nodes),
 	  UNIT_T(the_guest_name_is_read_as_qemu_reads_its_name_option))
