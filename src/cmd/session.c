@@ -19,6 +19,11 @@ int session_open(struct session *s)
 {
 	int r;
 
+	/*
+	 * A session reads this boot's entries anew: a process that opens a second one (`run`, at
+	 * its guest's exit, hours later) must not plan from the first one's reads.
+	 */
+	state_forget();
 	memset(s, 0, sizeof(*s));
 	r = pci_scan(&s->devs);
 	if (r < 0) {
@@ -51,6 +56,7 @@ int session_open_event(struct session *s, const struct strv *addrs)
 	struct strv seeds = { 0 };
 	int r;
 
+	state_forget(); /* as session_open() */
 	r = summary_read(&sum);
 	if (r < 0) {
 		/* missing, stale or untrusted: every device once, and a new summary for the next */
