@@ -37,7 +37,7 @@ int state_lock_guests(void);
 int state_read(const char *addr, struct kv *kv);
 /* One value of an entry (as state_read() gives it), or NULL: a few keys of many entries. */
 char *state_get(const char *addr, const char *key);
-/* Forgets the entries kept: for a command that reads no more of them (its peak memory). */
+/* Forgets the entries kept: a session reads them anew; a command done with them frees them. */
 void state_forget(void);
 int state_write(const char *addr, const struct kv *kv);
 int state_list(struct strv *addrs);
