@@ -315,10 +315,16 @@ int modconf_options(struct modconf *mc, const char *name, char **options)
 	return all ? 0 : -ENOENT;
 }
 
+/* a VFIO variant driver's alias ("vfio_pci:v...") */
+static bool variant_alias(const char *pattern)
+{
+	return strncmp(pattern, "vfio_pci:", 9) == 0;
+}
+
 /* the aliases this file keeps: a PCI device's, and the VFIO variant drivers' */
 static bool kept_alias(const char *pattern)
 {
-	return strncmp(pattern, "pci:", 4) == 0 || strncmp(pattern, "vfio_pci:", 9) == 0;
+	return strncmp(pattern, "pci:", 4) == 0 || variant_alias(pattern);
 }
 
 /*
@@ -354,7 +360,8 @@ static void load_aliases(struct modconf *mc)
 			if (!pattern || !module || !kept_alias(pattern))
 				continue;
 			underscores(module);
-			aliases_push(&mc->modules, pattern, module);
+			aliases_push(variant_alias(pattern) ? &mc->variants : &mc->modules, pattern,
+				     module);
 		}
 
 	p = xasprintf("%s/modules.builtin.modinfo", mc->moddir);
@@ -371,7 +378,8 @@ static void load_aliases(struct modconf *mc)
 			continue;
 		*dot = '\0';
 		underscores(e);
-		aliases_push(&mc->builtin, dot + 7, e);
+		aliases_push(variant_alias(dot + 7) ? &mc->builtin_variants : &mc->builtin, dot + 7,
+			     e);
 	}
 }
 
@@ -449,8 +457,7 @@ static void best_variant(struct modconf *mc, const struct modconf_aliases *a, bo
 		const char *pat = a->pattern[i], *mod = a->module[i];
 		long score;
 
-		if (strncmp(pat, "vfio_pci:", 9) != 0 || streq(mod, "vfio_pci") ||
-		    !alias_match(pat, key))
+		if (!variant_alias(pat) || streq(mod, "vfio_pci") || !alias_match(pat, key))
 			continue;
 		score = alias_score(pat);
 		/* a blacklisted variant driver is not used: plain vfio-pci then */
@@ -475,8 +482,8 @@ int modconf_vfio_variant(struct modconf *mc, const char *modalias, char **module
 	/* the kernel's modules.alias form: "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
 	key = xasprintf("vfio_pci:%s", modalias + 4);
 	best_variant(mc, &mc->conf, false, key, &best, &found);
-	best_variant(mc, &mc->modules, false, key, &best, &found);
-	best_variant(mc, &mc->builtin, true, key, &best, &found);
+	best_variant(mc, &mc->variants, false, key, &best, &found);
+	best_variant(mc, &mc->builtin_variants, true, key, &best, &found);
 	free(key);
 	if (!found)
 		return -ENOENT;
@@ -503,6 +510,8 @@ void modconf_free(struct modconf *mc)
 	aliases_free(&mc->conf, true);
 	aliases_free(&mc->modules, false);
 	aliases_free(&mc->builtin, false);
+	aliases_free(&mc->variants, false);
+	aliases_free(&mc->builtin_variants, false);
 	free(mc->alias_text);
 	free(mc->builtin_text);
 	memset(mc, 0, sizeof(*mc));

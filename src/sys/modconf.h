@@ -27,8 +27,10 @@ struct modconf {
 	struct strv opt_name, opt_value;
 	struct modconf_aliases conf;	 /* modprobe.d "alias" lines (owned strings) */
 	char *alias_text, *builtin_text; /* modules.alias, modules.builtin.modinfo, cut in place */
-	struct modconf_aliases modules;	 /* modules.alias's "pci:" and "vfio_pci:" lines */
-	struct modconf_aliases builtin;	 /* the built-in modules' "pci:" and "vfio_pci:" aliases */
+	struct modconf_aliases modules;	 /* modules.alias's "pci:" lines */
+	struct modconf_aliases builtin;	 /* the built-in modules' "pci:" aliases */
+	/* their "vfio_pci:" ones apart: a variant lookup goes through these few only */
+	struct modconf_aliases variants, builtin_variants;
 };
 
 /* modprobe's folders, first wins for a file name (kmod's default_config_paths) */
