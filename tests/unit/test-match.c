@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "match.h"
 #include "unit.h"
@@ -154,9 +155,27 @@ TEST(vfs_of_selects_the_virtual_functions_of_one_physical_function)
 	}
 }
 
+TEST(a_device_address_gives_its_four_fields_and_only_the_kernels_form_is_taken)
+{
+	struct pci_dev d = { 0 };
+
+	CHECK(pci_dev_set_addr(&d, "ffff:ab:1f.7") == 0);
+	CHECK(d.domain == 0xffff && d.bus == 0xab && d.slot == 0x1f && d.func == 7);
+	CHECK(strcmp(d.addr, "ffff:ab:1f.7") == 0);
+	CHECK(pci_dev_set_addr(&d, "0000:00:02.0") == 0);
+	CHECK(d.domain == 0 && d.bus == 0 && d.slot == 2 && d.func == 0);
+	/* upper case, a function past 7, a short or long form: refused, d unchanged */
+	CHECK(pci_dev_set_addr(&d, "0000:0A:00.0") == -EINVAL);
+	CHECK(pci_dev_set_addr(&d, "0000:00:00.8") == -EINVAL);
+	CHECK(pci_dev_set_addr(&d, "00:02.0") == -EINVAL);
+	CHECK(pci_dev_set_addr(&d, "0000:00:02.00") == -EINVAL);
+	CHECK(d.slot == 2 && strcmp(d.addr, "0000:00:02.0") == 0);
+}
+
 UNIT_MAIN(UNIT_T(a_path_of_20_hops_gets_a_udev_match_that_accepts_its_devpath),
 	  UNIT_T(a_path_of_255_hops_parses_completely_never_truncated),
 	  UNIT_T(a_path_longer_than_a_pci_domain_can_be_fails_naming_the_limit),
 	  UNIT_T(a_path_past_the_old_256_byte_buffer_keeps_every_hop),
 	  UNIT_T(a_path_starting_with_a_slash_is_refused_like_an_empty_hop),
-	  UNIT_T(vfs_of_selects_the_virtual_functions_of_one_physical_function))
+	  UNIT_T(vfs_of_selects_the_virtual_functions_of_one_physical_function),
+	  UNIT_T(a_device_address_gives_its_four_fields_and_only_the_kernels_form_is_taken))
