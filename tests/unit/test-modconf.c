@@ -161,8 +161,36 @@ TEST(without_a_kernel_release_there_is_no_module_folder)
 	remove_tree(dir);
 }
 
+/* modules.alias as depmod writes it, and as a hand may leave it: the lookup reads every form */
+TEST(modules_alias_lines_are_read_whatever_their_blanks_and_last_newline)
+{
+	char *dir = tree();
+	struct modconf mc = { 0 };
+	struct strv out = { 0 };
+	const char *key = "pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00";
+
+	put(dir, "lib/modules/6.1.0-unit/modules.alias",
+	    "# Aliases extracted from modules themselves.\n"
+	    "alias usb:v1AF4p1041d*dc*dsc*dp*ic*isc*ip*in* not-pci\n"
+	    "alias pci:v00001AF4d00001041sv*sd*bc*sc*i* virtio-net\n"
+	    "alias  pci:v00001AF4d*sv*sd*bc02sc*i*\tnet-wide  trailing words\n"
+	    "alias pci:v00001AF4d00001042sv*sd*bc*sc*i* virtio_blk\n"
+	    "alias pci:v*d*sv*sd*bc02sc00i00 last-without-newline");
+	root_set(dir);
+	CHECK(modconf_alias_modules(&mc, key, &out) == 0);
+	/* in file order, '-' as '_', the USB line and the other device left out */
+	CHECK(out.n == 3);
+	CHECK(out.n == 3 && streq(out.v[0], "virtio_net") && streq(out.v[1], "net_wide") &&
+	      streq(out.v[2], "last_without_newline"));
+	strv_free(&out);
+	modconf_free(&mc);
+	root_set(NULL);
+	remove_tree(dir);
+}
+
 UNIT_MAIN(UNIT_T(blacklists_come_from_the_roots_modprobe_d_and_command_line),
 	  UNIT_T(a_file_name_in_an_earlier_folder_hides_the_later_ones),
 	  UNIT_T(options_join_modprobe_d_then_the_command_line),
 	  UNIT_T(the_most_specific_vfio_pci_alias_wins_and_blacklisted_ones_are_skipped),
-	  UNIT_T(without_a_kernel_release_there_is_no_module_folder))
+	  UNIT_T(without_a_kernel_release_there_is_no_module_folder),
+	  UNIT_T(modules_alias_lines_are_read_whatever_their_blanks_and_last_newline))
