@@ -130,7 +130,8 @@ done
 echo "goal (not asserted): 4096 devices at most 2x the cost of 16"
 
 echo
-echo "== a burst of 256 VF add events on 4096 functions (vfio-claim udev per VF, in turn)"
+echo "== a burst of 256 VF add events on 4096 functions (vfio-claim udev per VF, in turn;"
+echo "   modules.alias the size of a Debian kernel's)"
 # 3832 endpoints of the bench tree, 8 82599 PFs in a second PCI domain with 32 VFs each, every
 # VF bound to ixgbevf (the kernel probed it while adding it, before udev ran)
 python3 - "$here" "$work/vfs" "$work/vf-events" <<'PY'
@@ -162,6 +163,20 @@ for k in range(pfs):
 m.write_tree(machine, sys.argv[2])
 with open(sys.argv[3], "w") as f:
     f.write("\n".join(events) + "\n")
+# modules.alias padded to the size of a Debian kernel's (6.1: 26,184 lines, 8,968 of them PCI,
+# 1.3 MB): a VF's event reads it to find the host module and a variant driver
+import glob, random
+rnd = random.Random(1)
+for path in glob.glob(sys.argv[2] + "/lib/modules/*/modules.alias"):
+    with open(path, "a") as f:
+        for n in range(26000):
+            mod = "pad%04d" % (n // 4)
+            if n % 3 == 0:
+                f.write("alias pci:v%08Xd%08Xsv*sd*bc*sc*i* %s\n"
+                        % (rnd.randrange(0x1000, 0x1fff), rnd.randrange(0x10000), mod))
+            else:
+                f.write("alias usb:v%04Xp%04Xd*dc*dsc*dp*ic*isc*ip*in* %s\n"
+                        % (rnd.randrange(0x10000), rnd.randrange(0x10000), mod))
 PY
 # the early pass ran before the VFs existed: it claimed nothing of theirs (and wrote the summary)
 LD_PRELOAD="$fake" FAKEKERNEL_ROOT="$work/vfs" "$bin" --root "$work/vfs" boot >/dev/null 2>&1 || true
