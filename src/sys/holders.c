@@ -189,10 +189,9 @@ static void add(struct holders *h, size_t *cap, int pid, int group, const char *
 	h->v[h->n++] = (struct holder){ .pid = pid, .group = group, .node = xstrdup(node) };
 }
 
-/* What one scan collects: the VFIO nodes' holders, those of nodes, those of any DRM node. */
+/* What one scan collects: the VFIO nodes' holders, those of any DRM node (either may be NULL). */
 struct want {
 	struct holders *vfio, *other;
-	const struct strv *nodes; /* for other; NULL: every /dev/dri/ node */
 	size_t vcap, ocap;
 };
 
@@ -230,8 +229,7 @@ static void scan_pid(struct want *w, int procfd, const char *pidname)
 		target[k] = '\0';
 		group[0] = w->vfio ? vfio_node(target) : -2;
 		group[1] = -2;
-		if (w->other && (w->nodes ? strv_contains(w->nodes, target)
-					  : after_prefix(target, "/dev/dri/") != NULL))
+		if (w->other && after_prefix(target, "/dev/dri/"))
 			group[1] = -1;
 		for (int l = 0; l < 2; l++) {
 			bool seen = false;
@@ -333,17 +331,6 @@ int holders_scan(struct holders *h)
 {
 	struct want w = { .vfio = h };
 
-	return scan(&w);
-}
-
-int holders_scan_nodes(struct holders *h, const struct strv *nodes)
-{
-	struct want w = { .other = h, .nodes = nodes };
-
-	if (!nodes->n) {
-		*h = (struct holders){ 0 };
-		return 0;
-	}
 	return scan(&w);
 }
 

@@ -27,16 +27,12 @@ struct holders {
 /* 0 or a negative errno; no /proc under the root means no holders. */
 int holders_scan(struct holders *h);
 /*
- * The same scan for other nodes: the processes that hold one of nodes ("/dev/dri/card0") open,
- * group -1 (a display device's DRM nodes: single-GPU passthrough). 0 or a negative errno.
- */
-int holders_scan_nodes(struct holders *h, const struct strv *nodes);
-/*
- * One scan for a run that needs both: the VFIO nodes' holders (holders_scan()) into vfio, and
- * those of every DRM node (/dev/dri/...) into drm, for holders_select_nodes().
+ * The same scan, for a display device's DRM nodes too (single-GPU passthrough): the VFIO nodes'
+ * holders (holders_scan()) into vfio (NULL: not asked), and those of every DRM node
+ * (/dev/dri/...) into drm, group -1, for holders_select_nodes(). 0 or a negative errno.
  */
 int holders_scan_with_drm(struct holders *vfio, struct holders *drm);
-/* The holders in from of one of nodes, as holders_scan_nodes() would find them. */
+/* The holders in from that hold one of nodes ("/dev/dri/card0") open. */
 void holders_select_nodes(const struct holders *from, const struct strv *nodes,
 			  struct holders *out);
 /* "Xorg (pid 1234) through /dev/dri/card0, 99 ..." of every holder in h, or NULL when none. */

@@ -202,7 +202,7 @@ TEST(no_proc_under_the_root_means_no_holders)
 TEST(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes)
 {
 	struct strv nodes = { 0 };
-	struct holders h;
+	struct holders drm, h;
 	char *s;
 
 	make_root();
@@ -217,7 +217,8 @@ TEST(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes)
 	proc_fd("99", 3, "/dev/dri/card0"); /* ended before its comm was read */
 	strv_push(&nodes, xstrdup("/dev/dri/card0"));
 	strv_push(&nodes, xstrdup("/dev/dri/renderD128"));
-	CHECK(holders_scan_nodes(&h, &nodes) == 0);
+	CHECK(holders_scan_with_drm(NULL, &drm) == 0);
+	holders_select_nodes(&drm, &nodes, &h);
 	CHECK(h.n == 3);
 	s = holders_describe_nodes(&h);
 	CHECK_STR(s, "Xorg (pid 1234) through /dev/dri/card0 and /dev/dri/renderD128, "
@@ -225,9 +226,10 @@ TEST(the_holders_of_drm_nodes_are_named_once_per_process_with_their_nodes)
 	free(s);
 	holders_free(&h);
 	strv_free(&nodes);
-	CHECK(holders_scan_nodes(&h, &nodes) == 0); /* no nodes: no holders, no scan */
+	holders_select_nodes(&drm, &nodes, &h); /* no nodes: no holders */
 	CHECK(h.n == 0 && holders_describe_nodes(&h) == NULL);
 	holders_free(&h);
+	holders_free(&drm);
 	remove_root();
 }
 
