@@ -26,26 +26,22 @@ bool pci_addr_valid(const char *s)
 	return true;
 }
 
-/* n lower-case hex digits (pci_addr_valid() checked them) */
-static unsigned hex_field(const char *s, size_t n)
-{
-	unsigned v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = v << 4 | (unsigned)(s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
-	return v;
-}
-
 int pci_dev_set_addr(struct pci_dev *d, const char *addr)
 {
+	unsigned long dom, bus, slot, fn;
+
 	if (!pci_addr_valid(addr))
 		return -EINVAL;
 	memcpy(d->addr, addr, 13); /* 12 characters and the NUL */
 	/* the fields at their places, without sscanf(): this runs for every device of a scan */
-	d->domain = hex_field(addr, 4);
-	d->bus = hex_field(addr + 5, 2);
-	d->slot = hex_field(addr + 8, 2);
-	d->func = hex_field(addr + 11, 1);
+	parse_hex(addr, 4, 0xffff, &dom);
+	parse_hex(addr + 5, 2, 0xff, &bus);
+	parse_hex(addr + 8, 2, 0xff, &slot);
+	parse_hex(addr + 11, 1, 7, &fn);
+	d->domain = (unsigned)dom;
+	d->bus = (unsigned)bus;
+	d->slot = (unsigned)slot;
+	d->func = (unsigned)fn;
 	return 0;
 }
 
