@@ -106,6 +106,21 @@ static void protect(struct protected_list *out, const char *addr, const char *wh
 }
 
 /* A block device's sysfs directory (under the root), its slaves, and the PCI devices above. */
+/*
+ * A block device walked earlier in this run, by the name it was walked under (or its real sysfs
+ * path): its devices protected again with this reason. False if it was not walked.
+ */
+static bool walked_again(struct protected_list *out, const char *key, bool real, const char *why)
+{
+	for (size_t i = 0; i < nwalked; i++)
+		if (streq(real ? walked[i].real : walked[i].name, key)) {
+			for (size_t k = 0; k < walked[i].addrs.n; k++)
+				protect(out, walked[i].addrs.v[k], why);
+			return true;
+		}
+	return false;
+}
+
 static void walk_block(struct protected_list *out, const char *sysdir, const char *why, int depth)
 {
 	char real[PATH_MAX], *slaves, *start;
@@ -114,20 +129,12 @@ static void walk_block(struct protected_list *out, const char *sysdir, const cha
 	DIR *d;
 	struct dirent *de;
 
-	for (size_t i = 0; top && i < nwalked; i++)
-		if (streq(walked[i].name, sysdir)) {
-			for (size_t k = 0; k < walked[i].addrs.n; k++)
-				protect(out, walked[i].addrs.v[k], why);
-			return;
-		}
+	if (top && walked_again(out, sysdir, false, why))
+		return;
 	if (depth > 8 || !realpath(sysdir, real))
 		return;
-	for (size_t i = 0; top && i < nwalked; i++)
-		if (streq(walked[i].real, real)) {
-			for (size_t k = 0; k < walked[i].addrs.n; k++)
-				protect(out, walked[i].addrs.v[k], why);
-			return;
-		}
+	if (top && walked_again(out, real, true, why))
+		return;
 	if (top)
 		recording = &found;
 	start = strstr(real, "/sys/devices/");
